@@ -1,0 +1,117 @@
+//! `sx check`: validate the manifest and resolve every reference, printing a table of
+//! name, reference, provider, version and status. Never a value.
+
+use std::io::Write;
+use std::time::Duration;
+
+use crate::cli::Global;
+use crate::commands::{require_manifest, runtime};
+use crate::error::Error;
+use crate::manifest::reference::escape;
+use crate::plan::{Planner, Source};
+use crate::resolve;
+
+pub fn run(g: &Global, timeout: Duration) -> Result<u8, Error> {
+    let manifest = require_manifest(g)?;
+    let plan = Planner::new(Some(&manifest), g.profile.as_deref()).finish(Some(&manifest))?;
+    let rt = runtime()?;
+    let fetched = rt.block_on(resolve::fetch_all(&plan, timeout));
+
+    let mut rows = vec![[
+        "NAME".to_owned(),
+        "REFERENCE".to_owned(),
+        "PROVIDER".to_owned(),
+        "VERSION".to_owned(),
+        "STATUS".to_owned(),
+    ]];
+    let mut failed = 0;
+    let mut push = |name: &str,
+                    reference: &str,
+                    fetch: Option<usize>,
+                    status: Result<String, String>,
+                    optional: bool| {
+        let (provider, version) = fetch.map_or_else(
+            || ("-".to_owned(), "-".to_owned()),
+            |f| {
+                let f = &plan.fetches[f];
+                let version = f
+                    .request
+                    .query
+                    .iter()
+                    .find(|(k, _)| matches!(k.as_str(), "version" | "version_id" | "stage"))
+                    .map_or_else(|| "latest".to_owned(), |(k, v)| format!("{k}={v}"));
+                (plan.instances[f.instance].name.clone(), version)
+            },
+        );
+        let status = match status {
+            Ok(s) => s,
+            Err(e) if optional => format!("optional, unset: {e}"),
+            Err(e) => {
+                failed += 1;
+                format!("FAILED: {e}")
+            }
+        };
+        rows.push([
+            name.to_owned(),
+            escape(reference),
+            provider,
+            version,
+            status,
+        ]);
+    };
+    for e in &plan.entries {
+        match &e.source {
+            Source::Value(_) => push(&e.name, "(plain value)", None, Ok("ok".into()), e.optional),
+            Source::Fetch {
+                fetch,
+                fragment,
+                reference,
+            } => {
+                let status = fetched[*fetch]
+                    .0
+                    .as_ref()
+                    .map_err(Clone::clone)
+                    .and_then(|v| resolve::select(v, fragment.as_ref(), reference))
+                    .map(|_| "ok".to_owned())
+                    .map_err(|e| e.to_string());
+                push(&e.name, reference, Some(*fetch), status, e.optional);
+            }
+        }
+    }
+    for i in &plan.imports {
+        let status = fetched[i.fetch]
+            .0
+            .as_ref()
+            .map(|_| "ok".to_owned())
+            .map_err(ToString::to_string);
+        push(&i.origin, &i.reference, Some(i.fetch), status, i.optional);
+    }
+
+    let widths: Vec<usize> = (0..4)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = std::io::stdout().lock();
+    for r in &rows {
+        let line = format!(
+            "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3]
+        );
+        writeln!(out, "{}", line.trim_end()).map_err(|e| Error::io("cannot write to stdout", e))?;
+    }
+    if failed > 0 {
+        eprintln!(
+            "error: {failed} required entr{} cannot be resolved",
+            if failed == 1 { "y" } else { "ies" }
+        );
+        return Ok(1);
+    }
+    Ok(0)
+}

@@ -1,0 +1,169 @@
+//! `sx exec`: resolve, inject, start the command, supervise it, exit with its status.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+
+use crate::cli::{ExecArgs, Global};
+use crate::commands::{find_manifest, require_manifest, runtime};
+use crate::error::Error;
+use crate::exec::{self, ChildSpec};
+use crate::inject::env::{ChildEnv, OWN_VARIABLES};
+use crate::inject::files::RunDir;
+use crate::manifest::reference::{Reference, escape, looks_like_reference};
+use crate::manifest::{self, Manifest};
+use crate::plan::{Plan, Planner, Target};
+use crate::provider::ProviderType;
+use crate::resolve;
+
+pub fn run(g: &Global, args: &ExecArgs) -> Result<u8, Error> {
+    // Before any thread exists (the runtime, the resolver's pools), so all inherit the mask.
+    exec::install_signal_handling()?;
+
+    let manifest = if args.env_refs {
+        find_manifest(g)?
+    } else {
+        Some(require_manifest(g)?)
+    };
+    let plan = build_plan(g, manifest.as_ref(), args.env_refs)?;
+    if args.replace
+        && plan
+            .entries
+            .iter()
+            .any(|e| matches!(e.target, Target::File { .. }))
+    {
+        return Err(Error::Usage {
+            message: "--exec cannot be used with [files]: nothing would remain to remove them"
+                .into(),
+            hint: Some(
+                "drop --exec (sx then supervises the command and removes the files when it exits)"
+                    .into(),
+            ),
+        });
+    }
+
+    let outcome = {
+        let rt = runtime()?;
+        let outcome = rt.block_on(resolve::resolve(&plan, args.timeout.timeout));
+        // Dropping the runtime joins its threads before the child starts.
+        drop(rt);
+        outcome.map_err(Error::Resolve)?
+    };
+    for skipped in &outcome.skipped {
+        tracing::warn!("optional {} left unset: {}", skipped.entry, skipped.error);
+    }
+
+    let mut env = ChildEnv::inherit(args.clean_env);
+    let mut run_dir: Option<RunDir> = None;
+    let mut problems = Vec::new();
+    for entry in &outcome.entries {
+        let result = match &entry.target {
+            Target::Env => env.set(&entry.name, entry.value.expose()),
+            Target::File { mode, file_name } => {
+                if run_dir.is_none() {
+                    let dir = RunDir::create(args.allow_disk)?;
+                    exec::register_cleanup(Some(dir.path().to_path_buf()));
+                    run_dir = Some(dir);
+                }
+                let dir = run_dir.as_ref().unwrap_or_else(|| unreachable!());
+                let name = file_name.as_deref().unwrap_or(&entry.name);
+                dir.write(name, *mode, entry.value.expose())
+                    .and_then(|path| env.set(&entry.name, path.as_os_str().as_bytes()))
+            }
+        };
+        if let Err(e) = result {
+            problems.push(e);
+        }
+    }
+    drop(outcome);
+    if let Some(first) = combine(problems) {
+        return Err(first);
+    }
+    env.check_total(&args.command)?;
+
+    let spec = ChildSpec {
+        argv: &args.command,
+        env: env.vars(),
+    };
+    if args.replace {
+        return Err(exec::replace(&spec));
+    }
+    let code = exec::run(&spec)?;
+    drop(env);
+    drop(run_dir);
+    Ok(code)
+}
+
+/// The manifest's plan, plus references found in the environment with `--env-refs`.
+fn build_plan(g: &Global, manifest: Option<&Manifest>, env_refs: bool) -> Result<Plan, Error> {
+    let mut planner = Planner::new(manifest, g.profile.as_deref());
+    if env_refs {
+        let declared: Vec<&str> = manifest
+            .map(|m| m.base.providers.iter().map(|p| p.name.as_str()).collect())
+            .unwrap_or_default();
+        let defined: Vec<&str> = manifest
+            .map(|m| {
+                m.base
+                    .env
+                    .iter()
+                    .map(|e| e.name.as_str())
+                    .chain(m.base.files.iter().map(|f| f.name.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut vars: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+        vars.sort();
+        for (k, v) in vars {
+            let (Some(k), Some(v)) = (k.to_str(), v.to_str()) else {
+                continue;
+            };
+            // Only values whose scheme is a provider sx knows: a proxy URL is not a reference.
+            if !manifest::is_env_name(k)
+                || OWN_VARIABLES.contains(&k)
+                || defined.contains(&k)
+                || !looks_like_reference(v)
+            {
+                continue;
+            }
+            let scheme = v.split("://").next().unwrap_or("");
+            if ProviderType::from_name(scheme).is_none() && !declared.contains(&scheme) {
+                continue;
+            }
+            match Reference::parse(v) {
+                Ok(r) => planner.add_cli_entry(
+                    k,
+                    Target::Env,
+                    &r,
+                    false,
+                    format!("environment variable {k}"),
+                ),
+                Err(e) => {
+                    return Err(Error::Usage {
+                        message: format!(
+                            "environment variable {k}: bad reference: {}",
+                            escape(&e.message)
+                        ),
+                        hint: e.hint,
+                    });
+                }
+            }
+        }
+    }
+    planner.finish(manifest)
+}
+
+/// Merges several injection problems into one error that lists them all.
+fn combine(problems: Vec<Error>) -> Option<Error> {
+    if problems.len() <= 1 {
+        return problems.into_iter().next();
+    }
+    let mut message = String::new();
+    let mut hint = None;
+    for (i, p) in problems.into_iter().enumerate() {
+        if i > 0 {
+            message.push_str("\nerror: ");
+        }
+        message.push_str(&p.to_string());
+        hint = hint.or_else(|| p.hint().map(str::to_owned));
+    }
+    Some(Error::Inject { message, hint })
+}

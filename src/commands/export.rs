@@ -1,0 +1,142 @@
+//! `sx export`: every manifest entry resolved, in a format other tools read. Besides `get`,
+//! the one command that prints values.
+
+use std::io::Write;
+use std::time::Duration;
+
+use crate::cli::{ExportFormat, Global};
+use crate::commands::{require_manifest, runtime};
+use crate::error::Error;
+use crate::plan::{Planner, Target};
+use crate::resolve;
+
+pub fn run(g: &Global, format: ExportFormat, timeout: Duration) -> Result<u8, Error> {
+    let manifest = require_manifest(g)?;
+    let plan = Planner::new(Some(&manifest), g.profile.as_deref()).finish(Some(&manifest))?;
+    let rt = runtime()?;
+    let outcome = rt
+        .block_on(resolve::resolve(&plan, timeout))
+        .map_err(Error::Resolve)?;
+    for s in &outcome.skipped {
+        tracing::warn!("optional {} left unset: {}", s.entry, s.error);
+    }
+    let mut vars = Vec::new();
+    for e in &outcome.entries {
+        if matches!(e.target, Target::File { .. }) {
+            tracing::warn!(
+                "files {} skipped: files exist only while `sx exec` runs",
+                e.name
+            );
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(e.value.expose()) else {
+            return Err(Error::Inject {
+                message: format!(
+                    "env {}: the value is not UTF-8 and cannot be exported as text",
+                    e.name
+                ),
+                hint: Some(
+                    "use `sx exec`, which passes bytes as they are, or a [files] entry".into(),
+                ),
+            });
+        };
+        vars.push((e.name.as_str(), text));
+    }
+    let mut out = Vec::new();
+    match format {
+        ExportFormat::Dotenv => {
+            for (k, v) in &vars {
+                out.extend(format!("{k}=\"{}\"\n", dotenv_escape(v)).bytes());
+            }
+        }
+        ExportFormat::Shell => {
+            for (k, v) in &vars {
+                out.extend(format!("export {k}='{}'\n", v.replace('\'', "'\\''")).bytes());
+            }
+        }
+        ExportFormat::Json => {
+            let map: serde_json::Map<String, serde_json::Value> = vars
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned())))
+                .collect();
+            out.extend(serde_json::to_vec_pretty(&map).unwrap_or_default());
+            out.push(b'\n');
+        }
+        ExportFormat::Gitlab => {
+            for (k, v) in &vars {
+                if v.contains(['\n', '\r']) {
+                    return Err(Error::Inject {
+                        message: format!(
+                            "env {k}: GitLab dotenv reports cannot hold multi-line values"
+                        ),
+                        hint: Some("deliver it with `sx exec` or as a [files] entry".into()),
+                    });
+                }
+                out.extend(format!("{k}={v}\n").bytes());
+            }
+        }
+        ExportFormat::Github => return github(&vars),
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(&out)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::io("cannot write to stdout", e))?;
+    use zeroize::Zeroize;
+    out.zeroize();
+    Ok(0)
+}
+
+fn dotenv_escape(v: &str) -> String {
+    let mut s = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => s.push_str("\\\\"),
+            '"' => s.push_str("\\\""),
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            '$' => s.push_str("\\$"),
+            '`' => s.push_str("\\`"),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+/// Masks every line of every value in the job log, then appends the variables to the file
+/// GitHub Actions names in `$GITHUB_ENV`, each with a delimiter that is not in the value.
+fn github(vars: &[(&str, &str)]) -> Result<u8, Error> {
+    let Some(path) = std::env::var_os("GITHUB_ENV") else {
+        return Err(Error::Usage {
+            message: "GITHUB_ENV is not set: --format github runs inside a GitHub Actions step"
+                .into(),
+            hint: Some("elsewhere use --format dotenv or shell".into()),
+        });
+    };
+    let mut stdout = std::io::stdout().lock();
+    let mut block = String::new();
+    for (k, v) in vars {
+        for line in v.lines().filter(|l| !l.trim().is_empty()) {
+            writeln!(stdout, "::add-mask::{line}")
+                .map_err(|e| Error::io("cannot write to stdout", e))?;
+        }
+        let mut n = 0u32;
+        let delim = loop {
+            let d = format!("SX_EOF_{n}");
+            if !v.contains(&d) {
+                break d;
+            }
+            n += 1;
+        };
+        block.push_str(&format!("{k}<<{delim}\n{v}\n{delim}\n"));
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .map_err(|e| Error::io("cannot open $GITHUB_ENV", e))?;
+    f.write_all(block.as_bytes())
+        .map_err(|e| Error::io("cannot write $GITHUB_ENV", e))?;
+    use zeroize::Zeroize;
+    block.zeroize();
+    Ok(0)
+}

@@ -1,0 +1,21 @@
+//! `sx ls SCHEME://PREFIX`: names under a location, one per line. Never values.
+
+use std::io::Write;
+
+use crate::cli::Global;
+use crate::commands::{provider_for, split_location};
+use crate::error::Error;
+use crate::manifest::reference::escape;
+
+pub fn run(g: &Global, location: &str) -> Result<u8, Error> {
+    let (scheme, prefix) = split_location(location)?;
+    let (provider, rt) = provider_for(g, &scheme)?;
+    let names = rt
+        .block_on(provider.list(&prefix))
+        .map_err(Error::Provider)?;
+    let mut out = std::io::stdout().lock();
+    for n in names {
+        writeln!(out, "{}", escape(&n)).map_err(|e| Error::io("cannot write to stdout", e))?;
+    }
+    Ok(0)
+}

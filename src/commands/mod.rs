@@ -1,0 +1,104 @@
+//! One module per subcommand. Each returns the exit code on success or an [`Error`].
+
+mod check;
+mod completions;
+mod exec;
+mod export;
+mod get;
+mod init;
+mod ls;
+mod set;
+
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Command, Global};
+use crate::error::Error;
+use crate::manifest::reference::{Reference, is_scheme_name};
+use crate::manifest::{self, Manifest};
+use crate::plan::Planner;
+use crate::provider::{Provider, ProviderConfig};
+
+pub fn dispatch(cli: Cli) -> Result<u8, Error> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Exec(args) => exec::run(g, &args),
+        Command::Get { reference, timeout } => get::run(g, &reference, timeout.timeout),
+        Command::Export { format, timeout } => export::run(g, format, timeout.timeout),
+        Command::Check { timeout } => check::run(g, timeout.timeout),
+        Command::Ls { prefix } => ls::run(g, &prefix),
+        Command::Set {
+            reference,
+            from_file,
+        } => set::set(g, &reference, from_file.as_deref()),
+        Command::Rm { reference } => set::rm(g, &reference),
+        Command::Init { no_manifest } => init::run(no_manifest),
+        Command::Completions { shell } => completions::run(shell),
+    }
+}
+
+fn cwd() -> Result<PathBuf, Error> {
+    std::env::current_dir().map_err(|e| Error::io("cannot read the working directory", e))
+}
+
+/// The manifest, if there is one (`-f`, `SX_MANIFEST`, or the nearest `sx.toml`).
+fn find_manifest(g: &Global) -> Result<Option<Manifest>, Error> {
+    manifest::discover(g.manifest.as_deref(), &cwd()?)?
+        .map(|p| manifest::load(&p))
+        .transpose()
+}
+
+/// The manifest, which this command cannot do without.
+fn require_manifest(g: &Global) -> Result<Manifest, Error> {
+    find_manifest(g)?.ok_or_else(|| Error::Usage {
+        message: format!(
+            "no {} found in `{}` or any folder above it",
+            manifest::FILE_NAME,
+            cwd().map(|p| p.display().to_string()).unwrap_or_default()
+        ),
+        hint: Some("create one with `sx init`, or name one with -f PATH / SX_MANIFEST".into()),
+    })
+}
+
+/// A current-thread runtime: resolution is I/O-bound and needs no worker threads.
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the async runtime", e))
+}
+
+/// Splits `SCHEME://PATH` for commands that take a location rather than a full reference.
+fn split_location(s: &str) -> Result<(String, String), Error> {
+    match s.split_once("://") {
+        Some((scheme, path)) if is_scheme_name(scheme) => {
+            let path = percent_encoding::percent_decode_str(path)
+                .decode_utf8()
+                .map_err(|_| Error::usage(format!("`{s}` does not percent-decode to UTF-8")))?;
+            Ok((scheme.to_owned(), path.into_owned()))
+        }
+        _ => Err(Error::Usage {
+            message: format!("`{}` is not a location", manifest::reference::escape(s)),
+            hint: Some("write SCHEME://PREFIX, e.g. local:// or aws-sm://prod/".into()),
+        }),
+    }
+}
+
+/// Parses a reference given on the command line.
+fn parse_reference(s: &str) -> Result<Reference, Error> {
+    Reference::parse(s).map_err(|e| Error::Usage {
+        message: format!("bad reference: {}", e.message),
+        hint: e.hint,
+    })
+}
+
+/// Connects the provider a scheme names, with settings from the manifest when there is one.
+fn provider_for(g: &Global, scheme: &str) -> Result<(Provider, tokio::runtime::Runtime), Error> {
+    let manifest = find_manifest(g)?;
+    let config: ProviderConfig =
+        Planner::instance_config(manifest.as_ref(), g.profile.as_deref(), scheme)?;
+    let rt = runtime()?;
+    let provider = rt
+        .block_on(Provider::connect(&config))
+        .map_err(Error::Provider)?;
+    Ok((provider, rt))
+}

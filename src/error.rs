@@ -1,0 +1,189 @@
+//! Errors, one enum per area, and how each maps to an exit code.
+//!
+//! Messages are lowercase, carry the facts (entry, reference, provider) and never a secret
+//! value; a `hint:` line names the flag, variable or permission that fixes the problem.
+
+use std::fmt;
+
+use crate::manifest::diag::ManifestErrors;
+use crate::manifest::reference::escape;
+
+/// What kind of failure a provider reported. Users act differently on each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    NotFound,
+    Denied,
+    Auth,
+    Unreachable,
+    Malformed,
+    Timeout,
+    Unsupported,
+    Other,
+}
+
+impl ErrorKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::NotFound => "not found",
+            Self::Denied => "permission denied",
+            Self::Auth => "authentication failed",
+            Self::Unreachable => "unreachable",
+            Self::Malformed => "malformed",
+            Self::Timeout => "timed out",
+            Self::Unsupported => "not supported",
+            Self::Other => "failed",
+        }
+    }
+}
+
+/// A provider's reason for not delivering a value. Never holds the value.
+#[derive(Clone, Debug)]
+pub struct ProviderError {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl ProviderError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.label(), escape(&self.message))
+    }
+}
+
+impl std::error::Error for ProviderError {}
+
+/// One entry that could not be given a value.
+#[derive(Debug)]
+pub struct EntryFailure {
+    /// `env NAME`, `files NAME`, `import #N` or `get`.
+    pub entry: String,
+    /// The reference as written (never a value).
+    pub reference: String,
+    pub error: ProviderError,
+}
+
+/// Every entry that failed in one run.
+#[derive(Debug)]
+pub struct ResolveErrors {
+    pub failures: Vec<EntryFailure>,
+    pub total: usize,
+}
+
+impl fmt::Display for ResolveErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.failures.len();
+        write!(
+            f,
+            "could not resolve {n} of {} entr{}",
+            self.total,
+            if self.total == 1 { "y" } else { "ies" }
+        )?;
+        for fail in &self.failures {
+            write!(
+                f,
+                "\n  {}: {}\n    {}",
+                fail.entry,
+                escape(&fail.reference),
+                fail.error
+            )?;
+            if let Some(h) = &fail.error.hint {
+                write!(f, "\n    hint: {h}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why the command could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("command `{0}` not found")]
+    NotFound(String),
+    #[error("command `{0}` is not executable")]
+    NotExecutable(String),
+    #[error("cannot start `{command}`: {source}")]
+    Other {
+        command: String,
+        source: std::io::Error,
+    },
+}
+
+/// Everything that can make sx fail.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{message}")]
+    Usage {
+        message: String,
+        hint: Option<String>,
+    },
+    #[error("{0}")]
+    Manifest(Box<ManifestErrors>),
+    #[error("{0}")]
+    Resolve(ResolveErrors),
+    #[error("{0}")]
+    Provider(ProviderError),
+    #[error("{message}")]
+    Inject {
+        message: String,
+        hint: Option<String>,
+    },
+    #[error("{0}")]
+    Spawn(SpawnError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::Usage {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// The hint line printed after the message, if there is one.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Self::Usage { hint, .. } | Self::Inject { hint, .. } => hint.as_deref(),
+            Self::Provider(p) => p.hint.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The exit code: `sx exec` reports its own failures as 125 so they cannot be mistaken
+    /// for the child's; other commands use 1 for failure and 2 for usage errors.
+    pub fn exit_code(&self, exec: bool) -> u8 {
+        match self {
+            Self::Spawn(SpawnError::NotFound(_)) => 127,
+            Self::Spawn(SpawnError::NotExecutable(_)) => 126,
+            _ if exec => 125,
+            Self::Usage { .. } => 2,
+            _ => 1,
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! sx: fetch the secrets a job needs and run it with them.
+//!
+//! Data flows one way: [`cli`] → [`manifest`] → [`plan`] → [`resolve`] → [`inject`] →
+//! [`exec`]. Only `resolve` talks to providers; only `inject` and `exec` open secret values.
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod exec;
+pub mod inject;
+mod logging;
+pub mod manifest;
+pub mod plan;
+pub mod provider;
+pub mod resolve;
+pub mod secret;
+
+use std::ffi::OsString;
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, Command};
+use crate::error::Error;
+
+/// Runs sx with `args` (program name first) and returns the process exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ if is_exec(&args) => 125,
+                _ => 2,
+            };
+        }
+    };
+    harden();
+    logging::init(&cli.global);
+    let exec = matches!(cli.command, Command::Exec(_));
+    match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            report(&e);
+            e.exit_code(exec)
+        }
+    }
+}
+
+/// Whether the arguments name the `exec` subcommand (for the exit code of a usage error).
+fn is_exec(args: &[OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "exec")
+}
+
+/// Makes sx's own memory unreadable to other processes of the same user (no core dumps,
+/// no ptrace attach, /proc/PID/mem closed). The child is not affected: exec resets it.
+fn harden() {
+    // SAFETY: prctl with PR_SET_DUMPABLE takes plain integer arguments.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+}
+
+fn report(e: &Error) {
+    match e {
+        Error::Manifest(m) => eprintln!("{m}"),
+        _ => {
+            eprintln!("error: {e}");
+            if let Some(h) = e.hint() {
+                eprintln!("hint: {h}");
+            }
+        }
+    }
+}

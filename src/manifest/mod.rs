@@ -1,0 +1,676 @@
+//! The manifest, `sx.toml`: where it is found, and its strict schema.
+//!
+//! Parsing keeps every span so that later stages (the plan) can point at the exact place of a
+//! problem. Nothing here does I/O beyond reading the file, and nothing stops at the first
+//! problem: every diagnostic is collected and reported together.
+
+pub mod diag;
+pub mod reference;
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use self::diag::{Diagnostic, ManifestErrors};
+use self::reference::{Reference, looks_like_reference};
+use crate::error::Error;
+
+/// The file name searched for from the working directory upward.
+pub const FILE_NAME: &str = "sx.toml";
+
+/// A manifest as written: base tables and profiles, not yet merged or checked against
+/// providers.
+#[derive(Debug, Default)]
+pub struct Manifest {
+    pub path: PathBuf,
+    pub source: String,
+    pub base: Layer,
+    pub profiles: Vec<Profile>,
+}
+
+/// The tables a profile may overlay.
+#[derive(Debug, Default)]
+pub struct Layer {
+    pub providers: Vec<ProviderDecl>,
+    pub env: Vec<EnvDecl>,
+    pub files: Vec<FileDecl>,
+    pub imports: Vec<ImportDecl>,
+}
+
+#[derive(Debug)]
+pub struct Profile {
+    pub name: String,
+    pub span: Range<usize>,
+    pub layer: Layer,
+}
+
+/// `[providers.NAME]`: a named instance, or the settings of a type's default instance.
+#[derive(Debug)]
+pub struct ProviderDecl {
+    pub name: String,
+    pub name_span: Range<usize>,
+    pub settings: Vec<Setting>,
+}
+
+/// One key of a provider table, checked later by the provider's own schema.
+#[derive(Debug, Clone)]
+pub struct Setting {
+    pub key: String,
+    pub key_span: Range<usize>,
+    pub value: SettingValue,
+    pub value_span: Range<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub enum SettingValue {
+    String(String),
+    Bool(bool),
+    Integer(i64),
+    Strings(Vec<String>),
+    Table(Vec<Setting>),
+    Other,
+}
+
+impl SettingValue {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::String(_) => "a string",
+            Self::Bool(_) => "a boolean",
+            Self::Integer(_) => "an integer",
+            Self::Strings(_) => "an array of strings",
+            Self::Table(_) => "a table",
+            Self::Other => "another kind of value",
+        }
+    }
+}
+
+/// A reference together with where it was written.
+#[derive(Debug, Clone)]
+pub struct RefAt {
+    pub reference: Reference,
+    pub span: Range<usize>,
+}
+
+#[derive(Debug)]
+pub struct EnvDecl {
+    pub name: String,
+    pub name_span: Range<usize>,
+    pub source: EnvSource,
+    pub optional: bool,
+}
+
+#[derive(Debug)]
+pub enum EnvSource {
+    Ref(RefAt),
+    /// A plain value from `{ value = "..." }`: not a secret, written in the manifest.
+    Value(String),
+}
+
+#[derive(Debug)]
+pub struct FileDecl {
+    pub name: String,
+    pub name_span: Range<usize>,
+    pub source: RefAt,
+    pub mode: u32,
+    pub file_name: Option<String>,
+    pub optional: bool,
+}
+
+#[derive(Debug)]
+pub struct ImportDecl {
+    pub source: RefAt,
+    pub prefix: String,
+    pub optional: bool,
+}
+
+/// Whether `name` can be an environment variable: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('A'..='Z' | 'a'..='z' | '_'))
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Finds the manifest: an explicit path, else the nearest `sx.toml` from `start` upward.
+pub fn discover(explicit: Option<&Path>, start: &Path) -> Result<Option<PathBuf>, Error> {
+    if let Some(p) = explicit {
+        return if p.is_file() {
+            Ok(Some(p.to_path_buf()))
+        } else {
+            Err(Error::Usage {
+                message: format!("manifest `{}` does not exist or is not a file", p.display()),
+                hint: Some("check -f / SX_MANIFEST".into()),
+            })
+        };
+    }
+    let mut dir = Some(start);
+    while let Some(d) = dir {
+        let candidate = d.join(FILE_NAME);
+        if candidate.is_file() {
+            return Ok(Some(candidate));
+        }
+        dir = d.parent();
+    }
+    Ok(None)
+}
+
+/// Reads and parses the manifest at `path`.
+pub fn load(path: &Path) -> Result<Manifest, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Io {
+        context: format!("cannot read manifest `{}`", path.display()),
+        source: e,
+    })?;
+    let source = String::from_utf8(bytes).map_err(|_| Error::Usage {
+        message: format!("manifest `{}` is not valid UTF-8", path.display()),
+        hint: None,
+    })?;
+    let (manifest, diagnostics) = parse(path, source);
+    if diagnostics.is_empty() {
+        Ok(manifest)
+    } else {
+        Err(Error::Manifest(Box::new(ManifestErrors {
+            path: manifest.path,
+            source: manifest.source,
+            diagnostics,
+        })))
+    }
+}
+
+/// Parses manifest text, returning what could be read and every problem found.
+pub fn parse(path: &Path, source: String) -> (Manifest, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let (base, profiles) = {
+        let (root, errors) = DeTable::parse_recoverable(&source);
+        for e in errors {
+            let span = e.span().unwrap_or(0..0);
+            diags.push(Diagnostic::new(
+                format!("invalid TOML: {}", e.message().trim_end()),
+                span,
+            ));
+        }
+        let root = root.into_inner();
+        let mut p = Parser { diags: &mut diags };
+        let base = p.layer(
+            &root,
+            "",
+            &["providers", "env", "files", "import", "profiles"],
+        );
+        let profiles = p.profiles(&root);
+        (base, profiles)
+    };
+    (
+        Manifest {
+            path: path.to_path_buf(),
+            source,
+            base,
+            profiles,
+        },
+        diags,
+    )
+}
+
+struct Parser<'d> {
+    diags: &'d mut Vec<Diagnostic>,
+}
+
+type Entry<'a, 'i> = (
+    &'a Spanned<std::borrow::Cow<'i, str>>,
+    &'a Spanned<DeValue<'i>>,
+);
+
+impl Parser<'_> {
+    fn err(&mut self, message: impl Into<String>, span: Range<usize>) {
+        self.diags.push(Diagnostic::new(message, span));
+    }
+
+    fn err_hint(
+        &mut self,
+        message: impl Into<String>,
+        span: Range<usize>,
+        hint: impl Into<String>,
+    ) {
+        self.diags.push(Diagnostic::new(message, span).hint(hint));
+    }
+
+    fn unknown_key(
+        &mut self,
+        key: &Spanned<std::borrow::Cow<'_, str>>,
+        context: &str,
+        allowed: &[&str],
+    ) {
+        let list = allowed
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.err_hint(
+            format!(
+                "unknown key `{}`{}",
+                reference::escape(key.get_ref()),
+                if context.is_empty() {
+                    " at the top level".to_owned()
+                } else {
+                    format!(" in {context}")
+                }
+            ),
+            key.span(),
+            format!("expected one of {list}"),
+        );
+    }
+
+    fn table<'a, 'i>(
+        &mut self,
+        value: &'a Spanned<DeValue<'i>>,
+        what: &str,
+    ) -> Option<&'a DeTable<'i>> {
+        match value.get_ref() {
+            DeValue::Table(t) => Some(t),
+            _ => {
+                self.err(format!("{what} must be a table"), value.span());
+                None
+            }
+        }
+    }
+
+    /// Reads the tables a layer may hold from `table`; `context` is `""` for the top level or
+    /// `profiles.NAME` for a profile.
+    fn layer(&mut self, table: &DeTable<'_>, context: &str, allowed: &[&str]) -> Layer {
+        let mut layer = Layer::default();
+        let prefix = if context.is_empty() {
+            String::new()
+        } else {
+            format!("{context}.")
+        };
+        for (key, value) in table.iter() {
+            match key.get_ref().as_ref() {
+                "providers" => {
+                    if let Some(t) = self.table(value, &format!("[{prefix}providers]")) {
+                        layer.providers = self.providers(t, &prefix);
+                    }
+                }
+                "env" => {
+                    if let Some(t) = self.table(value, &format!("[{prefix}env]")) {
+                        layer.env = t
+                            .iter()
+                            .filter_map(|e| self.env_entry(e, &prefix))
+                            .collect();
+                    }
+                }
+                "files" => {
+                    if let Some(t) = self.table(value, &format!("[{prefix}files]")) {
+                        layer.files = t
+                            .iter()
+                            .filter_map(|e| self.file_entry(e, &prefix))
+                            .collect();
+                    }
+                }
+                "import" => layer.imports = self.imports(value, &prefix),
+                "profiles" if context.is_empty() => {} // read by `profiles`
+                _ => self.unknown_key(
+                    key,
+                    &if context.is_empty() {
+                        String::new()
+                    } else {
+                        format!("[{context}]")
+                    },
+                    allowed,
+                ),
+            }
+        }
+        layer
+    }
+
+    fn profiles(&mut self, root: &DeTable<'_>) -> Vec<Profile> {
+        let Some((_, value)) = root.iter().find(|(k, _)| k.get_ref() == "profiles") else {
+            return Vec::new();
+        };
+        let Some(t) = self.table(value, "[profiles]") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (name, body) in t.iter() {
+            if !reference::is_scheme_name(name.get_ref()) && !is_env_name(name.get_ref()) {
+                self.err_hint(
+                    format!(
+                        "invalid profile name `{}`",
+                        reference::escape(name.get_ref())
+                    ),
+                    name.span(),
+                    "profile names are letters, digits, `-` and `_`",
+                );
+                continue;
+            }
+            let ctx = format!("profiles.{}", name.get_ref());
+            if let Some(bt) = self.table(body, &format!("[{ctx}]")) {
+                let layer = self.layer(bt, &ctx, &["providers", "env", "files", "import"]);
+                out.push(Profile {
+                    name: name.get_ref().to_string(),
+                    span: name.span(),
+                    layer,
+                });
+            }
+        }
+        out
+    }
+
+    fn providers(&mut self, t: &DeTable<'_>, prefix: &str) -> Vec<ProviderDecl> {
+        let mut out = Vec::new();
+        for (name, body) in t.iter() {
+            if !reference::is_scheme_name(name.get_ref()) {
+                self.err_hint(
+                    format!("invalid provider name `{}`", reference::escape(name.get_ref())),
+                    name.span(),
+                    "provider names are used as reference schemes: lowercase letters, digits, `-` and `_`, starting with a letter",
+                );
+                continue;
+            }
+            let Some(bt) = self.table(body, &format!("[{prefix}providers.{}]", name.get_ref()))
+            else {
+                continue;
+            };
+            out.push(ProviderDecl {
+                name: name.get_ref().to_string(),
+                name_span: name.span(),
+                settings: settings(bt),
+            });
+        }
+        out
+    }
+
+    fn check_name(&mut self, name: &Spanned<std::borrow::Cow<'_, str>>) -> bool {
+        if is_env_name(name.get_ref()) {
+            return true;
+        }
+        self.err_hint(
+            format!(
+                "`{}` is not a valid environment variable name",
+                reference::escape(name.get_ref())
+            ),
+            name.span(),
+            "names match [A-Za-z_][A-Za-z0-9_]*",
+        );
+        false
+    }
+
+    fn reference(&mut self, value: &Spanned<DeValue<'_>>, what: &str) -> Option<RefAt> {
+        let DeValue::String(s) = value.get_ref() else {
+            self.err(format!("{what} must be a string"), value.span());
+            return None;
+        };
+        match Reference::parse(s) {
+            Ok(reference) => Some(RefAt {
+                reference,
+                span: value.span(),
+            }),
+            Err(e) => {
+                // Point into the string when the quoting is simple, else at the whole value.
+                let span = value.span();
+                let inner = span.start + 1 + e.at;
+                let span = if inner < span.end {
+                    inner..span.end - 1
+                } else {
+                    span
+                };
+                let mut d =
+                    Diagnostic::new(format!("bad reference in {what}: {}", e.message), span);
+                d.hint = e.hint;
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    fn bool(&mut self, value: &Spanned<DeValue<'_>>, what: &str) -> bool {
+        match value.get_ref() {
+            DeValue::Boolean(b) => *b,
+            _ => {
+                self.err(format!("{what} must be true or false"), value.span());
+                false
+            }
+        }
+    }
+
+    fn env_entry(&mut self, (name, value): Entry<'_, '_>, prefix: &str) -> Option<EnvDecl> {
+        let ok = self.check_name(name);
+        let what = format!("[{prefix}env].{}", name.get_ref());
+        let (source, optional) = match value.get_ref() {
+            DeValue::String(s) => {
+                if !looks_like_reference(s) {
+                    self.err_hint(
+                        format!("{what}: `{}` is not a reference", reference::escape(s)),
+                        value.span(),
+                        format!(
+                            "a reference looks like SCHEME://PATH; for a plain value write {} = {{ value = \"...\" }}",
+                            name.get_ref()
+                        ),
+                    );
+                    return None;
+                }
+                (EnvSource::Ref(self.reference(value, &what)?), false)
+            }
+            DeValue::Table(t) => {
+                let mut r = None;
+                let mut plain = None;
+                let mut optional = false;
+                let mut seen_ref = None;
+                for (k, v) in t.iter() {
+                    match k.get_ref().as_ref() {
+                        "ref" => {
+                            seen_ref = Some(k.span());
+                            r = self.reference(v, &what);
+                        }
+                        "value" => match v.get_ref() {
+                            DeValue::String(s) => plain = Some((s.to_string(), k.span())),
+                            _ => self.err(format!("{what}.value must be a string"), v.span()),
+                        },
+                        "optional" => optional = self.bool(v, &format!("{what}.optional")),
+                        _ => self.unknown_key(k, &what, &["ref", "optional", "value"]),
+                    }
+                }
+                match (seen_ref, plain) {
+                    (Some(_), Some((_, span))) => {
+                        self.err(
+                            format!("{what}: give either `ref` or `value`, not both"),
+                            span,
+                        );
+                        return None;
+                    }
+                    (None, Some((s, _))) => (EnvSource::Value(s), optional),
+                    (Some(_), None) => (EnvSource::Ref(r?), optional),
+                    (None, None) => {
+                        self.err_hint(
+                            format!("{what} has neither `ref` nor `value`"),
+                            value.span(),
+                            "write { ref = \"SCHEME://PATH\" } or { value = \"...\" }",
+                        );
+                        return None;
+                    }
+                }
+            }
+            _ => {
+                self.err_hint(
+                    format!("{what} must be a reference string or a table"),
+                    value.span(),
+                    "write \"SCHEME://PATH\", { ref = \"...\", optional = true } or { value = \"...\" }",
+                );
+                return None;
+            }
+        };
+        ok.then(|| EnvDecl {
+            name: name.get_ref().to_string(),
+            name_span: name.span(),
+            source,
+            optional,
+        })
+    }
+
+    fn file_entry(&mut self, (name, value): Entry<'_, '_>, prefix: &str) -> Option<FileDecl> {
+        let ok = self.check_name(name);
+        let what = format!("[{prefix}files.{}]", name.get_ref());
+        let t = self.table(value, &what)?;
+        let mut source = None;
+        let mut saw_ref = false;
+        let mut mode = 0o400;
+        let mut file_name = None;
+        let mut optional = false;
+        for (k, v) in t.iter() {
+            match k.get_ref().as_ref() {
+                "ref" => {
+                    saw_ref = true;
+                    source = self.reference(v, &what);
+                }
+                "mode" => {
+                    if let Some(m) = self.mode(v, &what) {
+                        mode = m;
+                    }
+                }
+                "name" => match v.get_ref() {
+                    DeValue::String(s) if valid_file_name(s) => file_name = Some(s.to_string()),
+                    DeValue::String(s) => self.err_hint(
+                        format!("{what}: `{}` is not a plain file name", reference::escape(s)),
+                        v.span(),
+                        "a name without `/`, not `.` or `..`; the file always lives in sx's private directory",
+                    ),
+                    _ => self.err(format!("{what}.name must be a string"), v.span()),
+                },
+                "optional" => optional = self.bool(v, &format!("{what}.optional")),
+                _ => self.unknown_key(k, &what, &["ref", "mode", "name", "optional"]),
+            }
+        }
+        if !saw_ref {
+            self.err_hint(
+                format!("{what} has no `ref`"),
+                name.span(),
+                "add ref = \"SCHEME://PATH\"",
+            );
+        }
+        let source = source?;
+        ok.then(|| FileDecl {
+            name: name.get_ref().to_string(),
+            name_span: name.span(),
+            source,
+            mode,
+            file_name,
+            optional,
+        })
+    }
+
+    fn mode(&mut self, v: &Spanned<DeValue<'_>>, what: &str) -> Option<u32> {
+        let parsed = match v.get_ref() {
+            DeValue::String(s) if (3..=4).contains(&s.len()) => u32::from_str_radix(s, 8).ok(),
+            _ => None,
+        };
+        match parsed {
+            Some(m) if m <= 0o777 && m & 0o400 != 0 => Some(m),
+            Some(_) => {
+                self.err_hint(
+                    format!("{what}.mode must let the owner read the file"),
+                    v.span(),
+                    "use an octal string such as \"0400\" or \"0440\"",
+                );
+                None
+            }
+            None => {
+                self.err_hint(
+                    format!("{what}.mode must be an octal string"),
+                    v.span(),
+                    "write mode = \"0400\" (the default) or \"0440\", \"0600\"...",
+                );
+                None
+            }
+        }
+    }
+
+    fn imports(&mut self, value: &Spanned<DeValue<'_>>, prefix: &str) -> Vec<ImportDecl> {
+        let DeValue::Array(items) = value.get_ref() else {
+            self.err_hint(
+                format!("`{prefix}import` must be an array of tables"),
+                value.span(),
+                format!("write [[{prefix}import]] sections"),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            let what = format!("[[{prefix}import]]");
+            let Some(t) = self.table(item, &what) else {
+                continue;
+            };
+            let mut source = None;
+            let mut saw_ref = false;
+            let mut import_prefix = String::new();
+            let mut optional = false;
+            for (k, v) in t.iter() {
+                match k.get_ref().as_ref() {
+                    "ref" => {
+                        saw_ref = true;
+                        source = self.reference(v, &what);
+                    }
+                    "prefix" => match v.get_ref() {
+                        DeValue::String(s)
+                            if s.is_empty()
+                                || s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+                        {
+                            import_prefix = s.to_string();
+                        }
+                        _ => self.err_hint(
+                            format!("{what}.prefix must be a string of letters, digits and `_`"),
+                            v.span(),
+                            "e.g. prefix = \"APP_\"",
+                        ),
+                    },
+                    "optional" => optional = self.bool(v, &format!("{what}.optional")),
+                    _ => self.unknown_key(k, &what, &["ref", "prefix", "optional"]),
+                }
+            }
+            if !saw_ref {
+                self.err(format!("{what} has no `ref`"), item.span());
+            }
+            if let Some(source) = source {
+                out.push(ImportDecl {
+                    source,
+                    prefix: import_prefix,
+                    optional,
+                });
+            }
+        }
+        out
+    }
+}
+
+fn settings(t: &DeTable<'_>) -> Vec<Setting> {
+    t.iter()
+        .map(|(k, v)| Setting {
+            key: k.get_ref().to_string(),
+            key_span: k.span(),
+            value: setting_value(v),
+            value_span: v.span(),
+        })
+        .collect()
+}
+
+fn setting_value(v: &Spanned<DeValue<'_>>) -> SettingValue {
+    match v.get_ref() {
+        DeValue::String(s) => SettingValue::String(s.to_string()),
+        DeValue::Boolean(b) => SettingValue::Bool(*b),
+        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+            .map_or(SettingValue::Other, SettingValue::Integer),
+        DeValue::Array(a) => {
+            let strings: Option<Vec<String>> = a
+                .iter()
+                .map(|x| match x.get_ref() {
+                    DeValue::String(s) => Some(s.to_string()),
+                    _ => None,
+                })
+                .collect();
+            strings.map_or(SettingValue::Other, SettingValue::Strings)
+        }
+        DeValue::Table(t) => SettingValue::Table(settings(t)),
+        _ => SettingValue::Other,
+    }
+}
+
+fn valid_file_name(s: &str) -> bool {
+    !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '\0']) && s.len() <= 255
+}

@@ -1,0 +1,264 @@
+//! The reference grammar: `SCHEME://PATH[?QUERY][#FRAGMENT]`.
+//!
+//! One parser serves the manifest, `sx get`, `sx ls`, `sx set` and `--env-refs`. It knows the
+//! shape of a reference only; which schemes and query keys exist is the plan's business.
+
+use std::fmt;
+
+use percent_encoding::percent_decode_str;
+
+/// A parsed reference. The original text is kept for messages; it names a secret, it is not one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reference {
+    raw: String,
+    /// Provider type or declared instance name.
+    pub scheme: String,
+    /// Percent-decoded path, handed to the provider as it is.
+    pub path: String,
+    /// Percent-decoded query pairs, in the order written.
+    pub query: Vec<(String, String)>,
+    /// Field selector applied to a JSON value after the read.
+    pub fragment: Option<Fragment>,
+}
+
+/// Selects a field of a JSON value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fragment {
+    /// `#a.b.0`: object keys (or array indexes) separated by dots.
+    Dotted(Vec<String>),
+    /// `#/a/b`: an RFC 6901 JSON Pointer, for keys that contain dots.
+    Pointer(String),
+}
+
+/// Why a string is not a reference; `at` is a byte offset into the string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReferenceError {
+    pub message: String,
+    pub at: usize,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for ReferenceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Whether `s` can name a provider type or instance: `[a-z][a-z0-9_-]*`.
+pub fn is_scheme_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-' | '_'))
+}
+
+/// Whether `s` looks like a reference at all (`word://`), used by `--env-refs` and to give a
+/// better message for a plain value written where a reference belongs.
+pub fn looks_like_reference(s: &str) -> bool {
+    s.split_once("://")
+        .is_some_and(|(scheme, _)| is_scheme_name(scheme))
+}
+
+impl Reference {
+    pub fn parse(input: &str) -> Result<Self, ReferenceError> {
+        let err = |message: String, at: usize, hint: Option<&str>| ReferenceError {
+            message,
+            at,
+            hint: hint.map(str::to_owned),
+        };
+        let Some((scheme, rest)) = input.split_once("://") else {
+            return Err(err(
+                format!("`{}` is not a reference", escape(input)),
+                0,
+                Some(
+                    "a reference looks like SCHEME://PATH, e.g. `local://api-token`; for a plain value write { value = \"...\" }",
+                ),
+            ));
+        };
+        if !is_scheme_name(scheme) {
+            return Err(err(
+                format!("invalid scheme `{}`", escape(scheme)),
+                0,
+                Some("schemes are lowercase letters, digits, `-` and `_`, starting with a letter"),
+            ));
+        }
+        let rest_at = scheme.len() + 3;
+        let (before_fragment, fragment) = match rest.split_once('#') {
+            Some((b, f)) => (b, Some(f)),
+            None => (rest, None),
+        };
+        let (raw_path, raw_query) = match before_fragment.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (before_fragment, None),
+        };
+        if raw_path.is_empty() {
+            return Err(err(
+                format!("reference `{}` has an empty path", escape(input)),
+                rest_at,
+                None,
+            ));
+        }
+        let path = decode(raw_path).map_err(|m| err(m, rest_at, None))?;
+
+        let mut query = Vec::new();
+        if let Some(q) = raw_query {
+            let q_at = rest_at + raw_path.len() + 1;
+            for pair in q.split('&').filter(|p| !p.is_empty()) {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                let k = decode(k).map_err(|m| err(m, q_at, None))?;
+                let v = decode(v).map_err(|m| err(m, q_at, None))?;
+                if query.iter().any(|(seen, _)| *seen == k) {
+                    return Err(err(
+                        format!("query key `{}` is given twice", escape(&k)),
+                        q_at,
+                        None,
+                    ));
+                }
+                query.push((k, v));
+            }
+        }
+
+        let fragment = match fragment {
+            None => None,
+            Some(f) => {
+                let f_at = rest_at + before_fragment.len() + 1;
+                Some(parse_fragment(f).map_err(|m| {
+                    err(
+                        m,
+                        f_at,
+                        Some("select a field with #key, #a.b, or a JSON Pointer #/a/b"),
+                    )
+                })?)
+            }
+        };
+
+        Ok(Self {
+            raw: input.to_owned(),
+            scheme: scheme.to_owned(),
+            path,
+            query,
+            fragment,
+        })
+    }
+
+    /// The text as written.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// The value of query key `key`, if given.
+    pub fn query_value(&self, key: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The same reference without its fragment: what one read fetches.
+    pub fn without_fragment(&self) -> String {
+        match self.raw.split_once('#') {
+            Some((before, _)) => before.to_owned(),
+            None => self.raw.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&escape(&self.raw))
+    }
+}
+
+fn parse_fragment(f: &str) -> Result<Fragment, String> {
+    if f.is_empty() {
+        return Err("empty fragment after `#`".into());
+    }
+    if f.starts_with('/') {
+        // Validate the escapes now so a typo fails at plan time, not after a network read.
+        let mut chars = f.chars();
+        while let Some(c) = chars.next() {
+            if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
+                return Err(format!(
+                    "invalid JSON Pointer `{}`: `~` must be followed by 0 or 1",
+                    escape(f)
+                ));
+            }
+        }
+        return Ok(Fragment::Pointer(f.to_owned()));
+    }
+    let parts: Vec<String> = f.split('.').map(str::to_owned).collect();
+    if parts.iter().any(String::is_empty) {
+        return Err(format!(
+            "invalid field path `{}`: empty segment between dots",
+            escape(f)
+        ));
+    }
+    Ok(Fragment::Dotted(parts))
+}
+
+fn decode(s: &str) -> Result<String, String> {
+    percent_decode_str(s)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| format!("`{}` does not percent-decode to UTF-8", escape(s)))
+}
+
+/// Escapes control characters so untrusted text cannot move the cursor or fake a line.
+pub fn escape(s: &str) -> String {
+    s.chars()
+        .flat_map(char::escape_default)
+        .collect::<String>()
+        .replace("\\'", "'")
+        .replace("\\\"", "\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_part() {
+        let r = Reference::parse("aws-sm://prod/app%23x?version_id=abc&stage=AWSCURRENT#db.host")
+            .unwrap();
+        assert_eq!(r.scheme, "aws-sm");
+        assert_eq!(r.path, "prod/app#x");
+        assert_eq!(r.query_value("version_id"), Some("abc"));
+        assert_eq!(r.query_value("stage"), Some("AWSCURRENT"));
+        assert_eq!(
+            r.fragment,
+            Some(Fragment::Dotted(vec!["db".into(), "host".into()]))
+        );
+        assert_eq!(
+            r.without_fragment(),
+            "aws-sm://prod/app%23x?version_id=abc&stage=AWSCURRENT"
+        );
+    }
+
+    #[test]
+    fn triple_slash_keeps_the_leading_slash() {
+        let r = Reference::parse("file:///run/secrets/db#/a.b/c").unwrap();
+        assert_eq!(r.path, "/run/secrets/db");
+        assert_eq!(r.fragment, Some(Fragment::Pointer("/a.b/c".into())));
+    }
+
+    #[test]
+    fn rejects_bad_input_with_a_reason() {
+        for (input, needle) in [
+            ("no-scheme", "is not a reference"),
+            ("Bad://x", "invalid scheme"),
+            ("local://", "empty path"),
+            ("local://x#", "empty fragment"),
+            ("local://x#a..b", "empty segment"),
+            ("local://x#/a~2", "JSON Pointer"),
+            ("local://x?a=1&a=2", "given twice"),
+            ("local://%ff", "percent-decode"),
+        ] {
+            let e = Reference::parse(input).unwrap_err();
+            assert!(e.message.contains(needle), "{input}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn escape_neutralises_control_characters() {
+        assert_eq!(escape("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
+    }
+}

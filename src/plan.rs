@@ -1,0 +1,491 @@
+//! The plan: the validated, typed intent of a run, with no I/O.
+//!
+//! Every reference is parsed and checked against its provider's schema, every provider
+//! config is read, every name collision is found, and equal reads are merged so that each
+//! `SCHEME://PATH?QUERY` is fetched once. `sx check`, `sx get` and `sx exec` all start here.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::manifest::diag::{Diagnostic, ManifestErrors};
+use crate::manifest::reference::{Fragment, Reference, escape};
+use crate::manifest::{EnvSource, Layer, Manifest, ProviderDecl, RefAt, SettingValue};
+use crate::provider::{ProviderConfig, ProviderType, Request};
+
+/// A provider instance the plan uses.
+#[derive(Debug)]
+pub struct Instance {
+    pub name: String,
+    pub ty: ProviderType,
+    pub config: ProviderConfig,
+}
+
+/// One unique read.
+#[derive(Debug)]
+pub struct Fetch {
+    pub instance: usize,
+    pub request: Request,
+    /// The reference without its fragment, for messages.
+    pub shown: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Env,
+    File {
+        mode: u32,
+        file_name: Option<String>,
+    },
+}
+
+#[derive(Debug)]
+pub enum Source {
+    Fetch {
+        fetch: usize,
+        fragment: Option<Fragment>,
+        reference: String,
+    },
+    /// A plain, non-secret value written in the manifest.
+    Value(String),
+}
+
+/// A variable the child will get.
+#[derive(Debug)]
+pub struct Entry {
+    pub name: String,
+    pub target: Target,
+    pub source: Source,
+    pub optional: bool,
+    /// Where the entry was defined, for collision messages (`[env]`, `[profiles.x.files.Y]`).
+    pub origin: String,
+}
+
+/// `[[import]]`: every top-level key of a JSON value becomes a variable.
+#[derive(Debug)]
+pub struct Import {
+    pub fetch: usize,
+    pub fragment: Option<Fragment>,
+    pub reference: String,
+    pub prefix: String,
+    pub optional: bool,
+    pub origin: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub manifest: Option<PathBuf>,
+    pub instances: Vec<Instance>,
+    pub fetches: Vec<Fetch>,
+    pub entries: Vec<Entry>,
+    pub imports: Vec<Import>,
+}
+
+/// Builds plans; collects every problem instead of stopping at the first.
+#[derive(Debug)]
+pub struct Planner<'m> {
+    decls: Vec<&'m ProviderDecl>,
+    base_dir: PathBuf,
+    plan: Plan,
+    instance_index: HashMap<String, usize>,
+    fetch_index: HashMap<(usize, Request), usize>,
+    diags: Vec<Diagnostic>,
+}
+
+impl<'m> Planner<'m> {
+    /// A planner over `manifest` with `profile` applied; without a manifest, only provider
+    /// defaults exist.
+    pub fn new(manifest: Option<&'m Manifest>, profile: Option<&str>) -> Self {
+        Self::build(manifest, profile, true)
+    }
+
+    /// A planner that takes only the manifest's provider settings, for commands that read a
+    /// reference given on the command line.
+    pub fn providers_only(manifest: Option<&'m Manifest>, profile: Option<&str>) -> Self {
+        Self::build(manifest, profile, false)
+    }
+
+    fn build(manifest: Option<&'m Manifest>, profile: Option<&str>, entries: bool) -> Self {
+        let mut p = Self {
+            decls: Vec::new(),
+            base_dir: manifest
+                .and_then(|m| m.path.parent())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+            plan: Plan {
+                manifest: manifest.map(|m| m.path.clone()),
+                ..Plan::default()
+            },
+            instance_index: HashMap::new(),
+            fetch_index: HashMap::new(),
+            diags: Vec::new(),
+        };
+        let Some(m) = manifest else {
+            if let Some(name) = profile {
+                p.diags.push(Diagnostic {
+                    message: format!("profile `{}` given but there is no manifest", escape(name)),
+                    span: None,
+                    hint: None,
+                });
+            }
+            return p;
+        };
+        let overlay = match profile {
+            None => None,
+            Some(name) => match m.profiles.iter().find(|pr| pr.name == name) {
+                Some(pr) => Some(&pr.layer),
+                None => {
+                    let known: Vec<_> = m.profiles.iter().map(|pr| pr.name.as_str()).collect();
+                    p.diags.push(Diagnostic {
+                        message: format!("no profile `{}` in the manifest", escape(name)),
+                        span: None,
+                        hint: Some(if known.is_empty() {
+                            "the manifest defines no [profiles.NAME] tables".into()
+                        } else {
+                            format!("defined profiles: {}", known.join(", "))
+                        }),
+                    });
+                    None
+                }
+            },
+        };
+        let prefix = profile.map(|n| format!("profiles.{n}."));
+        p.decls = merge_providers(&m.base, overlay);
+        p.check_declarations();
+        if entries {
+            p.add_layer(&m.base, overlay, prefix.as_deref().unwrap_or(""));
+        }
+        p
+    }
+
+    fn check_declarations(&mut self) {
+        for decl in self.decls.clone() {
+            let _ = self.instance_for(&decl.name, Some(decl.name_span.clone()));
+        }
+    }
+
+    /// Finds or creates the instance a scheme names.
+    fn instance_for(&mut self, scheme: &str, span: Option<Range<usize>>) -> Result<usize, ()> {
+        if let Some(&i) = self.instance_index.get(scheme) {
+            return Ok(i);
+        }
+        let decl = self.decls.iter().find(|d| d.name == scheme).copied();
+        let declared_type = decl.and_then(|d| d.settings.iter().find(|s| s.key == "type"));
+        let ty = match (declared_type, ProviderType::from_name(scheme)) {
+            (Some(s), _) => match &s.value {
+                SettingValue::String(t) => match ProviderType::from_name(t) {
+                    Some(t) => t,
+                    None => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                format!("unknown provider type `{}`", escape(t)),
+                                s.value_span.clone(),
+                            )
+                            .hint(format!("types: {}", type_names())),
+                        );
+                        return Err(());
+                    }
+                },
+                _ => {
+                    self.diags.push(Diagnostic::new(
+                        "`type` must be a string",
+                        s.value_span.clone(),
+                    ));
+                    return Err(());
+                }
+            },
+            (None, Some(t)) => t,
+            (None, None) => {
+                let message = match decl {
+                    Some(_) => format!("provider `{}` has no `type`", escape(scheme)),
+                    None => format!("unknown scheme `{}`", escape(scheme)),
+                };
+                let declared: Vec<_> = self.decls.iter().map(|d| d.name.as_str()).collect();
+                let hint = if declared.is_empty() {
+                    format!(
+                        "use a provider type ({}) or declare [providers.{scheme}] with a `type`",
+                        type_names()
+                    )
+                } else {
+                    format!(
+                        "use a provider type ({}) or a declared provider ({})",
+                        type_names(),
+                        declared.join(", ")
+                    )
+                };
+                self.diags.push(Diagnostic {
+                    message,
+                    span: decl.map(|d| d.name_span.clone()).or(span),
+                    hint: Some(hint),
+                });
+                return Err(());
+            }
+        };
+        if !ty.is_available() {
+            self.diags.push(Diagnostic {
+                message: format!(
+                    "the `{}` provider is not available in this version of sx",
+                    ty.name()
+                ),
+                span: decl.map(|d| d.name_span.clone()).or(span),
+                hint: Some(format!(
+                    "available now: {}",
+                    ProviderType::available_names()
+                )),
+            });
+            return Err(());
+        }
+        let settings = decl.map_or(&[][..], |d| &d.settings[..]);
+        let config = ProviderConfig::from_settings(ty, settings, &self.base_dir, &mut self.diags)
+            .ok_or(())?;
+        let i = self.plan.instances.len();
+        self.plan.instances.push(Instance {
+            name: scheme.to_owned(),
+            ty,
+            config,
+        });
+        self.instance_index.insert(scheme.to_owned(), i);
+        Ok(i)
+    }
+
+    /// Adds the read behind `r`, merged with an equal one; returns the fetch's index.
+    pub fn add_reference(&mut self, r: &Reference, span: Option<Range<usize>>) -> Option<usize> {
+        let instance = self.instance_for(&r.scheme, span.clone()).ok()?;
+        let ty = self.plan.instances[instance].ty;
+        if let Err((message, hint)) = ty.check_reference(r) {
+            self.diags.push(Diagnostic {
+                message: format!("bad reference `{r}`: {message}"),
+                span,
+                hint,
+            });
+            return None;
+        }
+        let mut query = r.query.clone();
+        query.sort();
+        let request = Request {
+            path: r.path.clone(),
+            query,
+        };
+        let key = (instance, request);
+        if let Some(&f) = self.fetch_index.get(&key) {
+            return Some(f);
+        }
+        let f = self.plan.fetches.len();
+        self.plan.fetches.push(Fetch {
+            instance,
+            request: key.1.clone(),
+            shown: r.without_fragment(),
+        });
+        self.fetch_index.insert(key, f);
+        Some(f)
+    }
+
+    /// Adds an entry fed by a reference (used by the manifest, `sx get` and `--env-refs`).
+    pub fn add_entry(
+        &mut self,
+        name: &str,
+        target: Target,
+        r: &RefAt,
+        optional: bool,
+        origin: String,
+    ) {
+        if let Some(fetch) = self.add_reference(&r.reference, Some(r.span.clone())) {
+            self.plan.entries.push(Entry {
+                name: name.to_owned(),
+                target,
+                source: Source::Fetch {
+                    fetch,
+                    fragment: r.reference.fragment.clone(),
+                    reference: r.reference.as_str().to_owned(),
+                },
+                optional,
+                origin,
+            });
+        }
+    }
+
+    /// Adds a reference given outside a manifest (no span to point at).
+    pub fn add_cli_entry(
+        &mut self,
+        name: &str,
+        target: Target,
+        r: &Reference,
+        optional: bool,
+        origin: String,
+    ) {
+        if let Some(fetch) = self.add_reference(r, None) {
+            self.plan.entries.push(Entry {
+                name: name.to_owned(),
+                target,
+                source: Source::Fetch {
+                    fetch,
+                    fragment: r.fragment.clone(),
+                    reference: r.as_str().to_owned(),
+                },
+                optional,
+                origin,
+            });
+        }
+    }
+
+    fn add_layer(&mut self, base: &Layer, overlay: Option<&Layer>, prefix: &str) {
+        // A profile's entry replaces the base entry of the same name in the same table.
+        let overlay_env: Vec<_> = overlay.map(|o| o.env.iter().collect()).unwrap_or_default();
+        let overlay_files: Vec<_> = overlay
+            .map(|o| o.files.iter().collect())
+            .unwrap_or_default();
+        let env = base
+            .env
+            .iter()
+            .filter(|e| !overlay_env.iter().any(|o| o.name == e.name))
+            .map(|e| (e, "[env]".to_owned()))
+            .chain(overlay_env.iter().map(|e| (*e, format!("[{prefix}env]"))));
+        let mut names: HashMap<String, (String, Range<usize>)> = HashMap::new();
+        for (e, origin) in env {
+            names.insert(e.name.clone(), (origin.clone(), e.name_span.clone()));
+            match &e.source {
+                EnvSource::Ref(r) => self.add_entry(&e.name, Target::Env, r, e.optional, origin),
+                EnvSource::Value(v) => self.plan.entries.push(Entry {
+                    name: e.name.clone(),
+                    target: Target::Env,
+                    source: Source::Value(v.clone()),
+                    optional: e.optional,
+                    origin,
+                }),
+            }
+        }
+        let files = base
+            .files
+            .iter()
+            .filter(|f| !overlay_files.iter().any(|o| o.name == f.name))
+            .map(|f| (f, format!("[files.{}]", f.name)))
+            .chain(
+                overlay_files
+                    .iter()
+                    .map(|f| (*f, format!("[{prefix}files.{}]", f.name))),
+            );
+        let mut file_names: HashMap<String, String> = HashMap::new();
+        for (f, origin) in files {
+            if let Some((other, _)) = names.get(&f.name) {
+                self.diags.push(
+                    Diagnostic::new(
+                        format!("`{}` is defined twice: in {other} and in {origin}", f.name),
+                        f.name_span.clone(),
+                    )
+                    .hint("a variable is either an env value or a file path; rename one"),
+                );
+                continue;
+            }
+            let file_name = f.file_name.clone().unwrap_or_else(|| f.name.clone());
+            if let Some(other) = file_names.insert(file_name.clone(), origin.clone()) {
+                self.diags.push(
+                    Diagnostic::new(
+                        format!(
+                            "file name `{}` is used by {other} and {origin}",
+                            escape(&file_name)
+                        ),
+                        f.name_span.clone(),
+                    )
+                    .hint("give one of them another `name`"),
+                );
+                continue;
+            }
+            self.add_entry(
+                &f.name,
+                Target::File {
+                    mode: f.mode,
+                    file_name: f.file_name.clone(),
+                },
+                &f.source,
+                f.optional,
+                origin,
+            );
+        }
+        let imports = base
+            .imports
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d, format!("[[import]] #{}", i + 1)))
+            .chain(
+                overlay
+                    .map(|o| o.imports.iter().collect::<Vec<_>>())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, d)| (d, format!("[[{prefix}import]] #{}", i + 1))),
+            );
+        for (d, origin) in imports {
+            if let Some(fetch) =
+                self.add_reference(&d.source.reference, Some(d.source.span.clone()))
+            {
+                self.plan.imports.push(Import {
+                    fetch,
+                    fragment: d.source.reference.fragment.clone(),
+                    reference: d.source.reference.as_str().to_owned(),
+                    prefix: d.prefix.clone(),
+                    optional: d.optional,
+                    origin,
+                });
+            }
+        }
+    }
+
+    /// The plan, or every problem found, rendered against the manifest.
+    pub fn finish(self, manifest: Option<&Manifest>) -> Result<Plan, Error> {
+        if self.diags.is_empty() {
+            return Ok(self.plan);
+        }
+        match manifest {
+            Some(m) => Err(Error::Manifest(Box::new(ManifestErrors {
+                path: m.path.clone(),
+                source: m.source.clone(),
+                diagnostics: self.diags,
+            }))),
+            None => {
+                let mut message = String::new();
+                let mut hint = None;
+                for (i, d) in self.diags.into_iter().enumerate() {
+                    if i > 0 {
+                        message.push_str("\nerror: ");
+                    }
+                    message.push_str(&d.message);
+                    hint = hint.or(d.hint);
+                }
+                Err(Error::Usage { message, hint })
+            }
+        }
+    }
+}
+
+fn type_names() -> String {
+    ProviderType::ALL.map(ProviderType::name).join(", ")
+}
+
+/// The provider declarations in force: the base's, with the profile's replacing same names.
+fn merge_providers<'m>(base: &'m Layer, overlay: Option<&'m Layer>) -> Vec<&'m ProviderDecl> {
+    let mut out: Vec<&ProviderDecl> = base.providers.iter().collect();
+    if let Some(o) = overlay {
+        for d in &o.providers {
+            out.retain(|b| b.name != d.name);
+            out.push(d);
+        }
+    }
+    out
+}
+
+impl Planner<'_> {
+    /// The checked settings of the instance `scheme` names, for `ls`, `set` and `rm`.
+    pub fn instance_config(
+        manifest: Option<&Manifest>,
+        profile: Option<&str>,
+        scheme: &str,
+    ) -> Result<ProviderConfig, Error> {
+        let mut p = Planner::providers_only(manifest, profile);
+        let found = p.instance_for(scheme, None);
+        let config = found.map(|i| p.plan.instances[i].config.clone());
+        let plan = p.finish(manifest);
+        plan.and_then(|_| {
+            config.map_err(|()| Error::usage(format!("unknown scheme `{}`", escape(scheme))))
+        })
+    }
+}

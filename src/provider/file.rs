@@ -1,0 +1,58 @@
+//! `file:///PATH`: a file's bytes, e.g. a mounted Kubernetes or Docker secret.
+
+use std::io::ErrorKind as IoKind;
+
+use crate::error::{ErrorKind, ProviderError};
+use crate::manifest::reference::escape;
+use crate::provider::Request;
+use crate::secret::SecretValue;
+
+/// Larger files are refused: a secret this big is a mistake, and would be held in memory.
+const MAX_LEN: u64 = 64 << 20;
+
+#[derive(Debug)]
+pub struct FileProvider;
+
+pub fn check_path(path: &str) -> Result<(), (String, Option<String>)> {
+    if path.starts_with('/') {
+        Ok(())
+    } else {
+        Err((
+            format!("file path `{}` is not absolute", escape(path)),
+            Some("write three slashes: file:///run/secrets/db".into()),
+        ))
+    }
+}
+
+impl FileProvider {
+    pub fn fetch(&self, r: &Request) -> Result<SecretValue, ProviderError> {
+        use std::io::Read;
+        let shown = escape(&r.path);
+        let fail = |e: std::io::Error| {
+            let kind = match e.kind() {
+                IoKind::NotFound => ErrorKind::NotFound,
+                IoKind::PermissionDenied => ErrorKind::Denied,
+                _ => ErrorKind::Other,
+            };
+            ProviderError::new(kind, format!("cannot read `{shown}`: {e}"))
+        };
+        let file = std::fs::File::open(&r.path).map_err(fail)?;
+        let meta = file.metadata().map_err(fail)?;
+        if meta.is_dir() {
+            return Err(ProviderError::new(
+                ErrorKind::Malformed,
+                format!("`{shown}` is a directory"),
+            ));
+        }
+        let mut buf = Vec::with_capacity(usize::try_from(meta.len().min(MAX_LEN)).unwrap_or(0));
+        file.take(MAX_LEN + 1).read_to_end(&mut buf).map_err(fail)?;
+        let value = SecretValue::new(buf);
+        if value.len() as u64 > MAX_LEN {
+            return Err(ProviderError::new(
+                ErrorKind::Malformed,
+                format!("`{shown}` is larger than 64 MiB"),
+            ));
+        }
+        Ok(value)
+    }
+}

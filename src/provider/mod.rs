@@ -1,0 +1,317 @@
+//! Providers: the closed set of places secrets are read from.
+//!
+//! Each provider type has a typed configuration checked at plan time (unknown keys are
+//! errors), and a client built at resolve time. Every client answers a batch of reads at
+//! once, so a provider with a batch API (or one file to decrypt) does one round trip per run.
+
+pub mod aws_sm;
+pub mod env;
+pub mod file;
+pub mod local;
+
+use std::ops::Range;
+use std::path::Path;
+
+use crate::error::{ErrorKind, ProviderError};
+use crate::manifest::diag::Diagnostic;
+use crate::manifest::reference::{Reference, escape};
+use crate::manifest::{Setting, SettingValue};
+use crate::secret::SecretValue;
+
+/// Every provider type the reference grammar knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProviderType {
+    Local,
+    Env,
+    File,
+    AwsSm,
+    AwsSsm,
+    GcpSm,
+    Vault,
+    AzureKv,
+    Op,
+}
+
+impl ProviderType {
+    pub const ALL: [Self; 9] = [
+        Self::Local,
+        Self::Env,
+        Self::File,
+        Self::AwsSm,
+        Self::AwsSsm,
+        Self::GcpSm,
+        Self::Vault,
+        Self::AzureKv,
+        Self::Op,
+    ];
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Env => "env",
+            Self::File => "file",
+            Self::AwsSm => "aws-sm",
+            Self::AwsSsm => "aws-ssm",
+            Self::GcpSm => "gcp-sm",
+            Self::Vault => "vault",
+            Self::AzureKv => "azure-kv",
+            Self::Op => "op",
+        }
+    }
+
+    /// Whether this build can read from the type.
+    pub fn is_available(self) -> bool {
+        matches!(self, Self::Local | Self::Env | Self::File | Self::AwsSm)
+    }
+
+    pub fn available_names() -> String {
+        Self::ALL
+            .into_iter()
+            .filter(|t| t.is_available())
+            .map(Self::name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Query keys a reference of this type may carry.
+    pub fn query_keys(self) -> &'static [&'static str] {
+        match self {
+            Self::AwsSm => &["version_id", "stage"],
+            Self::AwsSsm | Self::GcpSm | Self::Vault | Self::AzureKv => &["version"],
+            Self::Local | Self::Env | Self::File | Self::Op => &[],
+        }
+    }
+
+    /// Checks a reference's path and query for this type; returns the problem, if any.
+    pub fn check_reference(self, r: &Reference) -> Result<(), (String, Option<String>)> {
+        for (k, _) in &r.query {
+            if !self.query_keys().contains(&k.as_str()) {
+                let allowed = self.query_keys();
+                let hint = if allowed.is_empty() {
+                    format!("`{}` references take no query", self.name())
+                } else {
+                    format!("`{}` accepts: {}", self.name(), allowed.join(", "))
+                };
+                return Err((format!("unknown query key `{}`", escape(k)), Some(hint)));
+            }
+        }
+        match self {
+            Self::Env => env::check_path(&r.path),
+            Self::File => file::check_path(&r.path),
+            Self::Local => local::check_name(&r.path),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A provider instance's settings, checked against its type's schema.
+#[derive(Clone, Debug)]
+pub enum ProviderConfig {
+    Local(local::Config),
+    Env,
+    File,
+    AwsSm(aws_sm::Config),
+}
+
+impl ProviderConfig {
+    /// Reads the settings of an instance of type `ty` (the `type` key already removed).
+    /// Relative paths are taken from `base_dir`, the manifest's folder.
+    pub fn from_settings(
+        ty: ProviderType,
+        settings: &[Setting],
+        base_dir: &Path,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Self> {
+        let mut r = SettingsReader {
+            settings,
+            diags,
+            context: ty.name(),
+            ok: true,
+        };
+        let config = match ty {
+            ProviderType::Local => Self::Local(local::Config::read(&mut r, base_dir)),
+            ProviderType::Env => {
+                r.finish(&[]);
+                Self::Env
+            }
+            ProviderType::File => {
+                r.finish(&[]);
+                Self::File
+            }
+            ProviderType::AwsSm => Self::AwsSm(aws_sm::Config::read(&mut r)),
+            _ => return None,
+        };
+        r.ok.then_some(config)
+    }
+}
+
+/// Typed access to a provider table, reporting wrong types and unknown keys.
+#[derive(Debug)]
+pub struct SettingsReader<'a> {
+    settings: &'a [Setting],
+    diags: &'a mut Vec<Diagnostic>,
+    context: &'static str,
+    ok: bool,
+}
+
+impl SettingsReader<'_> {
+    fn find(&self, key: &str) -> Option<&Setting> {
+        self.settings.iter().find(|s| s.key == key)
+    }
+
+    fn wrong(&mut self, s: &Setting, expected: &str) {
+        self.ok = false;
+        self.diags.push(Diagnostic::new(
+            format!(
+                "`{}` in a `{}` provider must be {expected}, not {}",
+                s.key,
+                self.context,
+                s.value.kind()
+            ),
+            s.value_span.clone(),
+        ));
+    }
+
+    pub fn string(&mut self, key: &str) -> Option<(String, Range<usize>)> {
+        let s = self.find(key)?.clone();
+        match &s.value {
+            SettingValue::String(v) => Some((v.clone(), s.value_span.clone())),
+            _ => {
+                self.wrong(&s, "a string");
+                None
+            }
+        }
+    }
+
+    pub fn strings(&mut self, key: &str) -> Option<(Vec<String>, Range<usize>)> {
+        let s = self.find(key)?.clone();
+        match &s.value {
+            SettingValue::Strings(v) => Some((v.clone(), s.value_span.clone())),
+            _ => {
+                self.wrong(&s, "an array of strings");
+                None
+            }
+        }
+    }
+
+    /// Reports a problem with a value that has the right type but a bad content.
+    pub fn invalid(&mut self, message: String, span: Range<usize>, hint: Option<&str>) {
+        self.ok = false;
+        let mut d = Diagnostic::new(message, span);
+        d.hint = hint.map(str::to_owned);
+        self.diags.push(d);
+    }
+
+    /// Reports every key not in `known`.
+    pub fn finish(&mut self, known: &[&str]) {
+        for s in self.settings {
+            if s.key == "type" || known.contains(&s.key.as_str()) {
+                continue;
+            }
+            self.ok = false;
+            let hint = if known.is_empty() {
+                format!("the `{}` provider takes no settings", self.context)
+            } else {
+                format!("expected one of {}", known.join(", "))
+            };
+            self.diags.push(
+                Diagnostic::new(
+                    format!(
+                        "unknown key `{}` for a `{}` provider",
+                        escape(&s.key),
+                        self.context
+                    ),
+                    s.key_span.clone(),
+                )
+                .hint(hint),
+            );
+        }
+    }
+}
+
+/// One read: a path and its query, without a fragment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Request {
+    pub path: String,
+    pub query: Vec<(String, String)>,
+}
+
+impl Request {
+    pub fn query_value(&self, key: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A connected provider client.
+#[derive(Debug)]
+pub enum Provider {
+    Local(local::LocalStore),
+    Env(env::EnvProvider),
+    File(file::FileProvider),
+    AwsSm(aws_sm::AwsSm),
+}
+
+impl Provider {
+    /// Builds the client for an instance. Cheap for local providers; loads credentials
+    /// configuration for cloud ones (no network call is made here).
+    pub async fn connect(config: &ProviderConfig) -> Result<Self, ProviderError> {
+        Ok(match config {
+            ProviderConfig::Local(c) => Self::Local(local::LocalStore::open(c)?),
+            ProviderConfig::Env => Self::Env(env::EnvProvider),
+            ProviderConfig::File => Self::File(file::FileProvider),
+            ProviderConfig::AwsSm(c) => Self::AwsSm(aws_sm::AwsSm::connect(c).await),
+        })
+    }
+
+    /// Reads every request, in order; one result per request.
+    pub async fn fetch_batch(
+        &self,
+        requests: &[Request],
+    ) -> Vec<Result<SecretValue, ProviderError>> {
+        match self {
+            Self::Local(p) => p.fetch_batch(requests),
+            Self::Env(p) => requests.iter().map(|r| p.fetch(r)).collect(),
+            Self::File(p) => requests.iter().map(|r| p.fetch(r)).collect(),
+            Self::AwsSm(p) => p.fetch_batch(requests).await,
+        }
+    }
+
+    /// Names under `prefix`.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, ProviderError> {
+        match self {
+            Self::Local(p) => p.list(prefix),
+            Self::AwsSm(p) => p.list(prefix).await,
+            Self::Env(_) | Self::File(_) => Err(unsupported("listing")),
+        }
+    }
+
+    pub async fn set(&self, path: &str, value: SecretValue) -> Result<(), ProviderError> {
+        match self {
+            Self::Local(p) => p.set(path, value),
+            Self::AwsSm(p) => p.set(path, value).await,
+            Self::Env(_) | Self::File(_) => Err(unsupported("writing")),
+        }
+    }
+
+    pub async fn remove(&self, path: &str) -> Result<(), ProviderError> {
+        match self {
+            Self::Local(p) => p.remove(path),
+            Self::AwsSm(p) => p.remove(path).await,
+            Self::Env(_) | Self::File(_) => Err(unsupported("deleting")),
+        }
+    }
+}
+
+fn unsupported(what: &str) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::Unsupported,
+        format!("this provider does not support {what}"),
+    )
+}

@@ -1,0 +1,407 @@
+//! Resolution: the only stage that talks to providers.
+//!
+//! Instances are connected and asked for their reads concurrently, one batch per instance,
+//! under one deadline. Fragments are then cut from the values (each read once), imports are
+//! expanded, and every failure is collected so the user sees them all at once.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use serde_json::Value as Json;
+
+use crate::error::{EntryFailure, ErrorKind, ProviderError, ResolveErrors};
+use crate::manifest::reference::{Fragment, escape};
+use crate::plan::{Plan, Source, Target};
+use crate::provider::Provider;
+use crate::secret::SecretValue;
+
+/// A variable with its value, ready to inject.
+#[derive(Debug)]
+pub struct Resolved {
+    pub name: String,
+    pub target: Target,
+    pub value: SecretValue,
+    pub origin: String,
+}
+
+/// What a run produced: the values, and warnings for optional entries left out.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub entries: Vec<Resolved>,
+    pub skipped: Vec<EntryFailure>,
+}
+
+type FetchResult = Result<SecretValue, ProviderError>;
+
+/// Fetches every read of the plan, each once, concurrently, within `timeout`.
+pub async fn fetch_all(plan: &Plan, timeout: Duration) -> Vec<(FetchResult, Duration)> {
+    let mut by_instance: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, f) in plan.fetches.iter().enumerate() {
+        by_instance.entry(f.instance).or_default().push(i);
+    }
+    let started = Instant::now();
+    let jobs = by_instance.into_iter().map(|(instance, fetches)| async move {
+        let inst = &plan.instances[instance];
+        let requests: Vec<_> = fetches.iter().map(|&f| plan.fetches[f].request.clone()).collect();
+        let work = async {
+            match Provider::connect(&inst.config).await {
+                Ok(p) => p.fetch_batch(&requests).await,
+                Err(e) => requests.iter().map(|_| Err(e.clone())).collect(),
+            }
+        };
+        let results = match tokio::time::timeout(timeout, work).await {
+            Ok(r) => r,
+            Err(_) => requests
+                .iter()
+                .map(|_| {
+                    Err(ProviderError::new(
+                        ErrorKind::Timeout,
+                        format!("no answer from provider `{}` within {}", inst.name, human(timeout)),
+                    )
+                    .hint("raise the deadline with --timeout, or check the network path to the provider"))
+                })
+                .collect(),
+        };
+        let took = started.elapsed();
+        fetches.into_iter().zip(results).map(move |(f, r)| (f, r, took))
+    });
+    let mut out: Vec<Option<(FetchResult, Duration)>> =
+        (0..plan.fetches.len()).map(|_| None).collect();
+    for batch in join_all(jobs).await {
+        for (f, r, took) in batch {
+            out[f] = Some((r, took));
+        }
+    }
+    out.into_iter()
+        .map(|o| {
+            o.unwrap_or_else(|| {
+                (
+                    Err(ProviderError::new(
+                        ErrorKind::Other,
+                        "read was not attempted",
+                    )),
+                    Duration::ZERO,
+                )
+            })
+        })
+        .collect()
+}
+
+/// Resolves the whole plan. Required failures make it an error; optional ones are skipped.
+pub async fn resolve(plan: &Plan, timeout: Duration) -> Result<Outcome, ResolveErrors> {
+    let fetched = fetch_all(plan, timeout).await;
+    let mut outcome = Outcome::default();
+    let mut failures = Vec::new();
+    let mut total = 0;
+
+    for entry in &plan.entries {
+        total += 1;
+        let (result, reference, took) = match &entry.source {
+            Source::Value(v) => (
+                Ok(SecretValue::from_slice(v.as_bytes())),
+                None,
+                Duration::ZERO,
+            ),
+            Source::Fetch {
+                fetch,
+                fragment,
+                reference,
+            } => {
+                let (r, took) = &fetched[*fetch];
+                let r = r
+                    .as_ref()
+                    .map_err(Clone::clone)
+                    .and_then(|v| select(v, fragment.as_ref(), reference));
+                (r, Some((reference.as_str(), *fetch)), *took)
+            }
+        };
+        if let Some((reference, fetch)) = reference {
+            audit(plan, &entry.name, reference, fetch, took, &result);
+        }
+        match result {
+            Ok(value) => outcome.entries.push(Resolved {
+                name: entry.name.clone(),
+                target: entry.target.clone(),
+                value,
+                origin: entry.origin.clone(),
+            }),
+            Err(error) => {
+                let fail = EntryFailure {
+                    entry: format!("{} {}", target_label(&entry.target), entry.name),
+                    reference: reference.map_or_else(String::new, |(r, _)| r.to_owned()),
+                    error,
+                };
+                if entry.optional {
+                    outcome.skipped.push(fail);
+                } else {
+                    failures.push(fail);
+                }
+            }
+        }
+    }
+
+    for import in &plan.imports {
+        total += 1;
+        let (r, took) = &fetched[import.fetch];
+        let expanded = r
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|v| select(v, import.fragment.as_ref(), &import.reference))
+            .and_then(|v| expand_import(&v, &import.prefix, &import.reference));
+        audit(
+            plan,
+            &import.origin,
+            &import.reference,
+            import.fetch,
+            *took,
+            &expanded,
+        );
+        match expanded {
+            Ok(vars) => {
+                for (name, value) in vars {
+                    outcome.entries.push(Resolved {
+                        name,
+                        target: Target::Env,
+                        value,
+                        origin: format!("{} ({})", import.origin, escape(&import.reference)),
+                    });
+                }
+            }
+            Err(error) => {
+                let fail = EntryFailure {
+                    entry: import.origin.clone(),
+                    reference: import.reference.clone(),
+                    error,
+                };
+                if import.optional {
+                    outcome.skipped.push(fail);
+                } else {
+                    failures.push(fail);
+                }
+            }
+        }
+    }
+
+    // Names produced twice (an import colliding with an entry or another import).
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for e in &outcome.entries {
+        if let Some(first) = seen.insert(&e.name, &e.origin) {
+            failures.push(EntryFailure {
+                entry: format!("env {}", e.name),
+                reference: String::new(),
+                error: ProviderError::new(
+                    ErrorKind::Malformed,
+                    format!(
+                        "`{}` is produced twice: by {first} and by {}",
+                        e.name, e.origin
+                    ),
+                )
+                .hint("rename the entry, or give the import a `prefix`"),
+            });
+        }
+    }
+
+    if failures.is_empty() {
+        Ok(outcome)
+    } else {
+        Err(ResolveErrors { failures, total })
+    }
+}
+
+fn target_label(t: &Target) -> &'static str {
+    match t {
+        Target::Env => "env",
+        Target::File { .. } => "files",
+    }
+}
+
+/// One audit line per resolved reference; never the value.
+fn audit(
+    plan: &Plan,
+    entry: &str,
+    reference: &str,
+    fetch: usize,
+    took: Duration,
+    result: &Result<impl Sized, ProviderError>,
+) {
+    let f = &plan.fetches[fetch];
+    let inst = &plan.instances[f.instance];
+    let version = f
+        .request
+        .query
+        .iter()
+        .find(|(k, _)| matches!(k.as_str(), "version" | "version_id" | "stage"))
+        .map_or("", |(_, v)| v.as_str());
+    let outcome = match result {
+        Ok(_) => "ok",
+        Err(e) => e.kind.label(),
+    };
+    tracing::info!(
+        target: "sx::audit",
+        entry,
+        reference,
+        provider = inst.name.as_str(),
+        scheme = inst.ty.name(),
+        path = f.request.path.as_str(),
+        version,
+        duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
+        outcome,
+        "resolved"
+    );
+}
+
+/// Applies a fragment: the selected JSON field as bytes (strings raw, others as JSON text).
+pub fn select(
+    value: &SecretValue,
+    fragment: Option<&Fragment>,
+    reference: &str,
+) -> Result<SecretValue, ProviderError> {
+    let Some(fragment) = fragment else {
+        return Ok(value.clone());
+    };
+    let doc = parse_json(value, reference)?;
+    let (found, shown) = match fragment {
+        Fragment::Pointer(p) => (doc.pointer(p), p.clone()),
+        Fragment::Dotted(parts) => {
+            let mut cur = Some(&doc);
+            for part in parts {
+                cur = cur.and_then(|c| match c {
+                    Json::Object(m) => m.get(part),
+                    Json::Array(a) => part.parse::<usize>().ok().and_then(|i| a.get(i)),
+                    _ => None,
+                });
+            }
+            (cur, parts.join("."))
+        }
+    };
+    let found = found.ok_or_else(|| {
+        ProviderError::new(
+            ErrorKind::NotFound,
+            format!(
+                "field `{}` not found in the value of `{}`",
+                escape(&shown),
+                escape(without_fragment(reference))
+            ),
+        )
+        .hint("check the field path; `#a.b` walks objects, `#/a/b` is a JSON Pointer")
+    })?;
+    Ok(json_bytes(found))
+}
+
+fn without_fragment(r: &str) -> &str {
+    r.split_once('#').map_or(r, |(b, _)| b)
+}
+
+fn parse_json(value: &SecretValue, reference: &str) -> Result<Json, ProviderError> {
+    serde_json::from_slice(value.expose()).map_err(|e| {
+        // serde_json's message gives a position and what it expected, never the input.
+        ProviderError::new(
+            ErrorKind::Malformed,
+            format!(
+                "the value of `{}` is not JSON ({}), so a field cannot be selected",
+                escape(without_fragment(reference)),
+                e
+            ),
+        )
+    })
+}
+
+fn json_bytes(v: &Json) -> SecretValue {
+    match v {
+        Json::String(s) => SecretValue::from_slice(s.as_bytes()),
+        other => SecretValue::new(serde_json::to_vec(other).unwrap_or_default()),
+    }
+}
+
+/// Maps a JSON object's top-level keys to variable names: upper-cased, characters outside
+/// `[A-Z0-9_]` replaced by `_`, `prefix` put in front.
+pub fn import_name(prefix: &str, key: &str) -> String {
+    let mapped: String = key
+        .chars()
+        .map(|c| {
+            let c = c.to_ascii_uppercase();
+            if c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{prefix}{mapped}")
+}
+
+fn expand_import(
+    value: &SecretValue,
+    prefix: &str,
+    reference: &str,
+) -> Result<Vec<(String, SecretValue)>, ProviderError> {
+    let doc = parse_json(value, reference)?;
+    let Json::Object(map) = doc else {
+        return Err(ProviderError::new(
+            ErrorKind::Malformed,
+            format!(
+                "the value of `{}` is not a JSON object, so it cannot be imported",
+                escape(reference)
+            ),
+        ));
+    };
+    let mut out = Vec::new();
+    for (k, v) in &map {
+        let name = import_name(prefix, k);
+        if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+            return Err(ProviderError::new(
+                ErrorKind::Malformed,
+                format!(
+                    "key `{}` gives the name `{}`, which is not a valid variable name",
+                    escape(k),
+                    name
+                ),
+            )
+            .hint("give the import a `prefix`, e.g. prefix = \"APP_\""));
+        }
+        if out.iter().any(|(n, _)| *n == name) {
+            return Err(ProviderError::new(
+                ErrorKind::Malformed,
+                format!("two keys of `{}` both map to `{name}`", escape(reference)),
+            ));
+        }
+        out.push((name, json_bytes(v)));
+    }
+    Ok(out)
+}
+
+pub fn human(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fragments_select_fields() {
+        let v = SecretValue::from_slice(br#"{"db":{"host":"h","port":5432,"a.b":[1,"x"]}}"#);
+        let d = |s: &str| Fragment::Dotted(s.split('.').map(str::to_owned).collect());
+        assert_eq!(select(&v, Some(&d("db.host")), "r").unwrap().expose(), b"h");
+        assert_eq!(
+            select(&v, Some(&d("db.port")), "r").unwrap().expose(),
+            b"5432"
+        );
+        let p = Fragment::Pointer("/db/a.b/1".into());
+        assert_eq!(select(&v, Some(&p), "r").unwrap().expose(), b"x");
+        let e = select(&v, Some(&d("db.user")), "aws-sm://x#db.user").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NotFound);
+        assert!(e.message.contains("`db.user`"));
+    }
+
+    #[test]
+    fn import_names_are_mapped() {
+        assert_eq!(import_name("APP_", "db-host.name"), "APP_DB_HOST_NAME");
+        assert_eq!(import_name("", "x/y"), "X_Y");
+    }
+}
