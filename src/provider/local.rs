@@ -382,8 +382,9 @@ fn load_identities(config: &Config) -> Result<Vec<x25519::Identity>, ProviderErr
             if let Ok(meta) = f.metadata()
                 && meta.permissions().mode() & 0o077 != 0
             {
-                tracing::warn!(
-                    "identity file `{shown}` is readable by other users; run chmod 600 on it"
+                // Git checkouts (like the demo's) lose the mode, so this is not a warning.
+                tracing::info!(
+                    "identity file `{shown}` is readable by other users; consider chmod 600"
                 );
             }
             f.read_to_string(&mut text).map_err(|e| {
