@@ -9,8 +9,8 @@
 //!   again), and as PID 1 sx reaps orphans;
 //! - after the child exits, signals are ignored while sx cleans up.
 //!
-//! The child gets an empty signal mask and default dispositions (the standard library resets
-//! both), its argv verbatim as `OsString`s, and no shell.
+//! The child gets an empty signal mask (set between fork and exec), default dispositions,
+//! its argv verbatim as `OsString`s, and no shell.
 
 use std::ffi::OsString;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -155,6 +155,21 @@ impl ChildSpec<'_> {
         cmd.args(&self.argv[1..]);
         cmd.env_clear();
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        // The standard library resets SIGPIPE but not the signal mask, and exec keeps the
+        // mask: without this the child would start with sx's forwarded signals blocked.
+        // SAFETY: sigemptyset and pthread_sigmask are async-signal-safe and touch only the
+        // new process's state.
+        unsafe {
+            cmd.pre_exec(|| {
+                let mut set = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+                libc::sigemptyset(set.as_mut_ptr());
+                if libc::pthread_sigmask(libc::SIG_SETMASK, set.as_ptr(), std::ptr::null_mut()) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
         cmd
     }
 

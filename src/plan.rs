@@ -120,6 +120,9 @@ impl<'m> Planner<'m> {
             fetch_index: HashMap::new(),
             diags: Vec::new(),
         };
+        if let Some(m) = manifest {
+            p.diags.extend(m.problems.iter().cloned());
+        }
         let Some(m) = manifest else {
             if let Some(name) = profile {
                 p.diags.push(Diagnostic {
@@ -431,10 +434,13 @@ impl<'m> Planner<'m> {
     }
 
     /// The plan, or every problem found, rendered against the manifest.
-    pub fn finish(self, manifest: Option<&Manifest>) -> Result<Plan, Error> {
+    pub fn finish(mut self, manifest: Option<&Manifest>) -> Result<Plan, Error> {
         if self.diags.is_empty() {
             return Ok(self.plan);
         }
+        // In file order, as a reader goes through the manifest.
+        self.diags
+            .sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.start));
         match manifest {
             Some(m) => Err(Error::Manifest(Box::new(ManifestErrors {
                 path: m.path.clone(),

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use self::diag::{Diagnostic, ManifestErrors};
-use self::reference::{Reference, looks_like_reference};
+use self::diag::Diagnostic;
+use self::reference::Reference;
 use crate::error::Error;
 
 /// The file name searched for from the working directory upward.
@@ -28,6 +28,8 @@ pub struct Manifest {
     pub source: String,
     pub base: Layer,
     pub profiles: Vec<Profile>,
+    /// Problems found while parsing; the plan adds its own and reports them all together.
+    pub problems: Vec<Diagnostic>,
 }
 
 /// The tables a profile may overlay.
@@ -155,7 +157,8 @@ pub fn discover(explicit: Option<&Path>, start: &Path) -> Result<Option<PathBuf>
     Ok(None)
 }
 
-/// Reads and parses the manifest at `path`.
+/// Reads and parses the manifest at `path`. Problems in its content are kept in
+/// [`Manifest::problems`] for the plan to report with its own.
 pub fn load(path: &Path) -> Result<Manifest, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::Io {
         context: format!("cannot read manifest `{}`", path.display()),
@@ -165,16 +168,9 @@ pub fn load(path: &Path) -> Result<Manifest, Error> {
         message: format!("manifest `{}` is not valid UTF-8", path.display()),
         hint: None,
     })?;
-    let (manifest, diagnostics) = parse(path, source);
-    if diagnostics.is_empty() {
-        Ok(manifest)
-    } else {
-        Err(Error::Manifest(Box::new(ManifestErrors {
-            path: manifest.path,
-            source: manifest.source,
-            diagnostics,
-        })))
-    }
+    let (mut manifest, problems) = parse(path, source);
+    manifest.problems = problems;
+    Ok(manifest)
 }
 
 /// Parses manifest text, returning what could be read and every problem found.
@@ -205,6 +201,7 @@ pub fn parse(path: &Path, source: String) -> (Manifest, Vec<Diagnostic>) {
             source,
             base,
             profiles,
+            problems: Vec::new(),
         },
         diags,
     )
@@ -436,7 +433,7 @@ impl Parser<'_> {
         let what = format!("[{prefix}env].{}", name.get_ref());
         let (source, optional) = match value.get_ref() {
             DeValue::String(s) => {
-                if !looks_like_reference(s) {
+                if !s.contains("://") {
                     self.err_hint(
                         format!("{what}: `{}` is not a reference", reference::escape(s)),
                         value.span(),

@@ -1,1 +1,11 @@
+//! The one integration-test binary: sx run as a user runs it, against real peers.
 
+mod support;
+
+mod aws_sm;
+mod exec_process;
+mod files;
+mod leaks;
+mod local_store;
+mod manifest;
+mod meta;

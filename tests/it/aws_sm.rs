@@ -1,0 +1,199 @@
+//! AWS Secrets Manager against a real moto server.
+
+use crate::support::*;
+
+fn sandbox(moto: &Moto, endpoint: &str) -> Sandbox {
+    let mut sb = Sandbox::new();
+    for (k, v) in moto.aws_env(endpoint) {
+        sb.env(k, &v);
+    }
+    sb
+}
+
+#[test]
+fn values_reach_the_child_byte_exact_in_env_and_files() {
+    let Some(moto) = Moto::get() else { return };
+    let cases: [(&str, &[u8]); 6] = [
+        ("NL", b"line one\nline two"),
+        ("QUOTES", b"it's \"q\" `id` $(id) 'x'"),
+        ("HOME", b"$HOME"),
+        ("TRAILING", b"ends with a newline\n"),
+        ("BAD", b"f\xff\xfe\x80g"),
+        ("NUL", b"a\0b"),
+    ];
+    let mut manifest = String::from("[env]\n");
+    for (name, value) in &cases {
+        let secret = format!("bytes-exact/{name}");
+        match std::str::from_utf8(value) {
+            Ok(s) if !s.contains('\0') => moto.create_secret_string(&secret, s),
+            _ => moto.create_secret_binary(&secret, value),
+        }
+        if *name != "NUL" {
+            manifest.push_str(&format!("E_{name} = \"aws-sm://{secret}\"\n"));
+        }
+    }
+    for (name, _) in &cases {
+        manifest.push_str(&format!(
+            "[files.F_{name}]\nref = \"aws-sm://bytes-exact/{name}\"\n"
+        ));
+    }
+    let sb = sandbox(&moto, &moto.endpoint());
+    sb.manifest(&manifest);
+    let mut job = String::from("env -0 > \"$OUT/env\"\n");
+    for (name, _) in &cases {
+        job.push_str(&format!("cp \"$F_{name}\" \"$OUT/F_{name}\"\n"));
+    }
+    let job = sb.script("job.sh", &job);
+    let o = sb.run([std::ffi::OsStr::new("exec"), "--".as_ref(), job.as_os_str()]);
+    assert_success(&o);
+
+    let env = parse_env0(&sb.read_out("env"));
+    for (name, value) in &cases {
+        if *name != "NUL" {
+            assert_eq!(hex(&env[&format!("E_{name}")]), hex(value), "env E_{name}");
+        }
+        assert_eq!(
+            hex(&sb.read_out(&format!("F_{name}"))),
+            hex(value),
+            "file F_{name}"
+        );
+    }
+}
+
+#[test]
+fn a_nul_byte_in_an_env_value_is_refused_with_a_hint_to_use_files() {
+    let Some(moto) = Moto::get() else { return };
+    moto.create_secret_binary("nul-in-env/v", b"a\0b");
+    let sb = sandbox(&moto, &moto.endpoint());
+    sb.manifest("[env]\nWITH_NUL = \"aws-sm://nul-in-env/v\"\n");
+    let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    assert_eq!(code(&o), 125, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("env WITH_NUL: the value contains a NUL byte"),
+        "{err}"
+    );
+    assert!(err.contains("[files.WITH_NUL]"), "{err}");
+    assert!(!sb.out().join("started").exists());
+}
+
+#[test]
+fn json_fragments_come_from_one_read() {
+    let Some(moto) = Moto::get() else { return };
+    moto.create_secret_string("fragments/app", r#"{"db":{"host":"h","port":5432}}"#);
+    let proxy = RecordingProxy::start(moto.port);
+    let sb = sandbox(&moto, &proxy.endpoint());
+    sb.manifest(
+        "[env]\nDB_HOST = \"aws-sm://fragments/app#db.host\"\nDB_PORT = \"aws-sm://fragments/app#db.port\"\n",
+    );
+    let o = sb.run(["exec", "--", "sh", "-c", "env -0 > \"$OUT/env\""]);
+    assert_success(&o);
+    let env = parse_env0(&sb.read_out("env"));
+    assert_eq!(env["DB_HOST"], b"h");
+    assert_eq!(env["DB_PORT"], b"5432");
+    assert_eq!(
+        proxy.count("GetSecretValue"),
+        1,
+        "{:?}",
+        proxy.seen.lock().map(|s| s.clone())
+    );
+}
+
+#[test]
+fn a_missing_field_fails_closed_naming_entry_and_reference_not_the_value() {
+    let Some(moto) = Moto::get() else { return };
+    moto.create_secret_string("fragments/missing", r#"{"db":{"host":"h","port":5432}}"#);
+    let sb = sandbox(&moto, &moto.endpoint());
+    sb.manifest(
+        "[env]\nDB_HOST = \"aws-sm://fragments/missing#db.host\"\nDB_USER = \"aws-sm://fragments/missing#db.user\"\n",
+    );
+    let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    assert_eq!(code(&o), 125);
+    assert!(
+        !sb.out().join("started").exists(),
+        "the child must not start"
+    );
+    let err = stderr(&o);
+    assert!(err.contains("could not resolve 1 of 2 entries"), "{err}");
+    assert!(
+        err.contains("env DB_USER: aws-sm://fragments/missing#db.user"),
+        "{err}"
+    );
+    assert!(err.contains("field `db.user` not found"), "{err}");
+    assert!(
+        !err.contains("5432") && !err.contains("\"host\""),
+        "value leaked: {err}"
+    );
+}
+
+#[test]
+fn a_missing_secret_is_reported_as_not_found() {
+    let Some(moto) = Moto::get() else { return };
+    let sb = sandbox(&moto, &moto.endpoint());
+    sb.manifest("[env]\nGONE = \"aws-sm://does/not/exist\"\n");
+    let o = sb.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    assert!(err.contains("env GONE: aws-sm://does/not/exist"), "{err}");
+    assert!(err.contains("not found: secret `does/not/exist`"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+}
+
+#[test]
+fn optional_entries_that_fail_are_left_unset_with_a_warning() {
+    let Some(moto) = Moto::get() else { return };
+    moto.create_secret_string("optional/present", "here");
+    let sb = sandbox(&moto, &moto.endpoint());
+    sb.manifest(
+        "[env]\nPRESENT = \"aws-sm://optional/present\"\nABSENT = { ref = \"aws-sm://optional/absent\", optional = true }\n",
+    );
+    let o = sb.run(["exec", "--", "sh", "-c", "env -0 > \"$OUT/env\""]);
+    assert_success(&o);
+    let env = parse_env0(&sb.read_out("env"));
+    assert_eq!(env["PRESENT"], b"here");
+    assert!(!env.contains_key("ABSENT"));
+    assert!(
+        stderr(&o).contains("optional env ABSENT left unset"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn get_prints_exact_bytes_and_set_rm_round_trip() {
+    let Some(moto) = Moto::get() else { return };
+    let sb = sandbox(&moto, &moto.endpoint());
+    let value = b"bin\xff\x00ary\n";
+    let o = sb.run_with_stdin(["set", "aws-sm://roundtrip/bin"], value);
+    assert_success(&o);
+    let o = sb.run(["get", "aws-sm://roundtrip/bin"]);
+    assert_success(&o);
+    assert_eq!(hex(&o.stdout), hex(value));
+    // A second set puts a new version.
+    assert_success(&sb.run_with_stdin(["set", "aws-sm://roundtrip/bin"], b"v2"));
+    assert_eq!(sb.run(["get", "aws-sm://roundtrip/bin"]).stdout, b"v2");
+    let o = sb.run(["ls", "aws-sm://roundtrip/"]);
+    assert_success(&o);
+    assert_eq!(stdout(&o), "roundtrip/bin\n");
+    assert_success(&sb.run(["rm", "aws-sm://roundtrip/bin"]));
+    let o = sb.run(["get", "aws-sm://roundtrip/bin"]);
+    assert_eq!(code(&o), 1);
+}
+
+#[test]
+fn provider_settings_select_the_endpoint_and_region() {
+    let Some(moto) = Moto::get() else { return };
+    moto.create_secret_string("settings/x", "from-settings");
+    let mut sb = Sandbox::new();
+    sb.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    sb.manifest(&format!(
+        "[providers.aws-sm]\nregion = \"us-east-1\"\nendpoint = \"{}\"\n\n[providers.other]\ntype = \"aws-sm\"\nregion = \"us-east-1\"\nendpoint = \"{}\"\n\n[env]\nA = \"aws-sm://settings/x\"\nB = \"other://settings/x\"\n",
+        moto.endpoint(),
+        moto.endpoint()
+    ));
+    let o = sb.run(["exec", "--", "sh", "-c", "printf %s \"$A|$B\" > \"$OUT/v\""]);
+    assert_success(&o);
+    assert_eq!(sb.read_out("v"), b"from-settings|from-settings");
+}

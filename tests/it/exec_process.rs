@@ -1,0 +1,307 @@
+//! Process semantics of `sx exec`: exit codes, argv, environment, signals, the terminal.
+
+use std::os::unix::process::ExitStatusExt;
+use std::process::Stdio;
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::support::*;
+
+fn plain_sandbox() -> Sandbox {
+    let sb = Sandbox::new();
+    sb.manifest("[env]\nGREETING = { value = \"hello\" }\n");
+    sb
+}
+
+#[test]
+fn exit_codes_pass_through() {
+    let sb = plain_sandbox();
+    assert_eq!(code(&sb.run(["exec", "--", "sh", "-c", "exit 42"])), 42);
+    assert_eq!(
+        code(&sb.run(["exec", "--", "sh", "-c", "kill -KILL $$"])),
+        137
+    );
+    assert_eq!(
+        code(&sb.run(["exec", "--", "sh", "-c", "kill -TERM $$"])),
+        143
+    );
+
+    let o = sb.run(["exec", "--", "no-such-command-sx-test"]);
+    assert_eq!(code(&o), 127);
+    assert!(
+        stderr(&o).contains("command `no-such-command-sx-test` not found"),
+        "{}",
+        stderr(&o)
+    );
+
+    let not_exec = sb.write("data.txt", "not a program");
+    let o = sb.run([
+        std::ffi::OsStr::new("exec"),
+        "--".as_ref(),
+        not_exec.as_os_str(),
+    ]);
+    assert_eq!(code(&o), 126);
+    assert!(stderr(&o).contains("is not executable"), "{}", stderr(&o));
+}
+
+#[test]
+fn arguments_reach_the_child_verbatim() {
+    let sb = plain_sandbox();
+    let job = sb.script(
+        "args.sh",
+        "for a in \"$@\"; do printf '%s\\0' \"$a\"; done > \"$OUT/args\"",
+    );
+    let args = [
+        "two words",
+        "\"double\" 'single'",
+        "*",
+        "$(id)",
+        "",
+        "--flag=x y",
+    ];
+    let mut cmd = vec![
+        std::ffi::OsString::from("exec"),
+        "--".into(),
+        job.into_os_string(),
+    ];
+    cmd.extend(args.iter().map(Into::into));
+    assert_success(&sb.run(&cmd));
+    let got = sb.read_out("args");
+    let got: Vec<&[u8]> = got.split(|b| *b == 0).collect();
+    let want: Vec<&[u8]> = args
+        .iter()
+        .map(|a| a.as_bytes())
+        .chain([&b""[..]])
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn environment_precedence_and_sx_settings_are_not_passed_on() {
+    let mut sb = Sandbox::new();
+    sb.env("GREETING", "inherited")
+        .env("KEEP_ME", "kept")
+        .env("SX_LOG", "warn")
+        .env("SX_AGE_IDENTITY_FILE", "/nonexistent");
+    sb.manifest("[env]\nGREETING = { value = \"from-manifest\" }\n");
+    let o = sb.run(["exec", "--", "sh", "-c", "env -0 > \"$OUT/env\""]);
+    assert_success(&o);
+    let env = parse_env0(&sb.read_out("env"));
+    assert_eq!(env["GREETING"], b"from-manifest");
+    assert_eq!(env["KEEP_ME"], b"kept");
+    assert!(!env.contains_key("SX_LOG"));
+    assert!(!env.contains_key("SX_AGE_IDENTITY_FILE"));
+
+    let o = sb.run(["exec", "--clean-env", "--", "/usr/bin/env", "-0"]);
+    assert_success(&o);
+    let env = parse_env0(&o.stdout);
+    let mut names: Vec<_> = env.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["GREETING", "HOME", "LANG", "PATH"]);
+}
+
+#[test]
+fn env_refs_resolve_references_found_in_the_environment() {
+    let mut sb = Sandbox::new();
+    sb.env("SOURCE_VALUE", "resolved!")
+        .env("WANTS_SECRET", "env://SOURCE_VALUE")
+        .env("A_PROXY", "http://proxy.invalid:3128");
+    // No manifest at all: --env-refs works alone.
+    let o = sb.run([
+        "exec",
+        "--env-refs",
+        "--",
+        "sh",
+        "-c",
+        "env -0 > \"$OUT/env\"",
+    ]);
+    assert_success(&o);
+    let env = parse_env0(&sb.read_out("env"));
+    assert_eq!(env["WANTS_SECRET"], b"resolved!");
+    assert_eq!(env["A_PROXY"], b"http://proxy.invalid:3128");
+}
+
+#[test]
+fn exec_flag_replaces_sx_with_the_child() {
+    let sb = plain_sandbox();
+    let child = sb
+        .sx([
+            "exec",
+            "--exec",
+            "--",
+            "sh",
+            "-c",
+            "echo $$ > \"$OUT/pid\"; exit 3",
+        ])
+        .spawn()
+        .expect("spawn");
+    let sx_pid = child.id();
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(code(&out), 3);
+    let pid = String::from_utf8(sb.read_out("pid")).expect("utf8");
+    assert_eq!(pid.trim(), sx_pid.to_string());
+
+    let sb = Sandbox::new();
+    sb.manifest("[files.F]\nref = \"env://HOME\"\n");
+    let o = sb.run(["exec", "--exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    assert!(
+        stderr(&o).contains("--exec cannot be used with [files]"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Starts `sx exec` with a child that counts signals into $OUT/count and exits 7 once
+/// $OUT/stop exists; returns the running sx.
+fn counting_child(sb: &Sandbox) -> std::process::Child {
+    let job = sb.script(
+        "count.sh",
+        r#"for s in INT TERM HUP USR1 USR2 QUIT; do trap "echo $s >> \"\$OUT/count\"" $s; done
+echo "$F" > "$OUT/file-path"
+touch "$OUT/ready"
+while [ ! -e "$OUT/stop" ]; do sleep 0.02; done
+exit 7"#,
+    );
+    sb.sx([std::ffi::OsStr::new("exec"), "--".as_ref(), job.as_os_str()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sx")
+}
+
+#[test]
+fn signals_sent_to_sx_reach_the_child_exactly_once() {
+    for sig in [
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGHUP,
+        Signal::SIGUSR1,
+    ] {
+        let sb = Sandbox::new();
+        sb.manifest("[files.F]\nref = \"env://HOME\"\n");
+        let sx = counting_child(&sb);
+        assert!(wait_for(Duration::from_secs(10), || sb
+            .out()
+            .join("ready")
+            .exists()));
+        let file = String::from_utf8(sb.read_out("file-path")).expect("utf8");
+        let file = std::path::PathBuf::from(file.trim());
+        assert!(file.exists());
+
+        kill(Pid::from_raw(sx.id() as i32), sig).expect("kill");
+        let name = sig.as_str().trim_start_matches("SIG").to_owned();
+        assert!(wait_for(Duration::from_secs(5), || sb
+            .out()
+            .join("count")
+            .exists()));
+        // Give a duplicate time to arrive before stopping the child.
+        std::thread::sleep(Duration::from_millis(300));
+        sb.write("out/stop", "");
+        let out = sx.wait_with_output().expect("wait");
+        assert_eq!(code(&out), 7, "sx exits with the child's status");
+        assert_eq!(
+            String::from_utf8(sb.read_out("count")).expect("utf8"),
+            format!("{name}\n")
+        );
+        assert!(!file.exists(), "secret file removed");
+        assert!(
+            !file.parent().expect("dir").exists(),
+            "run directory removed"
+        );
+    }
+}
+
+#[test]
+fn a_signal_that_kills_the_child_gives_128_plus_n_and_removes_files() {
+    let sb = Sandbox::new();
+    sb.manifest("[files.F]\nref = \"env://HOME\"\n");
+    let sx = sb
+        .sx([
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "echo \"$F\" > \"$OUT/file-path\"; exec sleep 30",
+        ])
+        .spawn()
+        .expect("spawn");
+    assert!(wait_for(Duration::from_secs(10), || sb
+        .out()
+        .join("file-path")
+        .exists()));
+    std::thread::sleep(Duration::from_millis(100));
+    let file = String::from_utf8(sb.read_out("file-path")).expect("utf8");
+    kill(Pid::from_raw(sx.id() as i32), Signal::SIGTERM).expect("kill");
+    let out = sx.wait_with_output().expect("wait");
+    assert_eq!(code(&out), 143);
+    assert!(!std::path::Path::new(file.trim()).exists());
+}
+
+#[test]
+fn ctrl_c_in_a_terminal_reaches_the_child_once() {
+    use nix::pty::openpty;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+
+    let sb = plain_sandbox();
+    let pty = openpty(None, None).expect("openpty");
+    let slave = pty.slave.as_raw_fd();
+    let job = sb.script(
+        "tty.sh",
+        r#"trap 'echo INT >> "$OUT/count"' INT
+touch "$OUT/ready"
+while [ ! -e "$OUT/stop" ]; do sleep 0.02; done
+exit 5"#,
+    );
+    let mut cmd = sb.sx([std::ffi::OsStr::new("exec"), "--".as_ref(), job.as_os_str()]);
+    let stdio = || Stdio::from(pty.slave.try_clone().expect("dup"));
+    cmd.stdin(stdio()).stdout(stdio()).stderr(stdio());
+    // SAFETY: setsid and ioctl are async-signal-safe; they make the pty sx's controlling
+    // terminal with sx's group in the foreground, as a shell would.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::setsid() < 0 || libc::ioctl(slave, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut sx = cmd.spawn().expect("spawn");
+    assert!(wait_for(Duration::from_secs(10), || sb
+        .out()
+        .join("ready")
+        .exists()));
+    // ^C typed at the terminal: the line discipline signals the foreground group.
+    nix::unistd::write(&pty.master, b"\x03").expect("write ^C");
+    assert!(wait_for(Duration::from_secs(5), || sb
+        .out()
+        .join("count")
+        .exists()));
+    std::thread::sleep(Duration::from_millis(300));
+    sb.write("out/stop", "");
+    let status = sx.wait().expect("wait");
+    assert_eq!(
+        status.code(),
+        Some(5),
+        "{status:?} signal {:?}",
+        status.signal()
+    );
+    assert_eq!(
+        String::from_utf8(sb.read_out("count")).expect("utf8"),
+        "INT\n"
+    );
+}
+
+#[test]
+fn stdin_passes_through_to_the_child() {
+    let sb = plain_sandbox();
+    let o = sb.run_with_stdin(
+        ["exec", "--", "sh", "-c", "cat > \"$OUT/stdin\""],
+        b"piped\x00input\n",
+    );
+    assert_success(&o);
+    assert_eq!(sb.read_out("stdin"), b"piped\x00input\n");
+}

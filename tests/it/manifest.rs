@@ -1,0 +1,194 @@
+//! Manifest handling as users meet it: discovery, profiles, and the errors for bad input.
+
+use crate::support::*;
+
+#[test]
+fn a_crlf_manifest_works_like_an_lf_one() {
+    let mut sb = Sandbox::new();
+    sb.env("SRC", "crlf-ok");
+    let text = "# comment\r\n[env]\r\nA = \"env://SRC\"\r\nB = { value = \"plain\" }\r\n";
+    sb.manifest(text);
+    let o = sb.run(["exec", "--", "sh", "-c", "printf %s \"$A|$B\" > \"$OUT/v\""]);
+    assert_success(&o);
+    assert_eq!(sb.read_out("v"), b"crlf-ok|plain");
+
+    // Errors in a CRLF file point at the same line and column as in an LF file.
+    sb.manifest("[env]\r\nA = { ref = \"env://SRC\", typo = true }\r\n");
+    let crlf = stderr(&sb.run(["check"]));
+    sb.manifest("[env]\nA = { ref = \"env://SRC\", typo = true }\n");
+    let lf = stderr(&sb.run(["check"]));
+    assert!(lf.contains("sx.toml:2:26"), "{lf}");
+    assert_eq!(crlf, lf);
+}
+
+#[test]
+fn an_unknown_key_is_reported_with_line_column_and_source() {
+    let sb = Sandbox::new();
+    sb.manifest(
+        "[env]\nA = { value = \"x\" }\n\n[files.KEY]\nref = \"env://HOME\"\nmdoe = \"0400\"\n",
+    );
+    let o = sb.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    let want = "error: unknown key `mdoe` in [files.KEY]\n --> ";
+    assert!(err.contains(want), "{err}");
+    assert!(err.contains("sx.toml:6:1\n  |\n6 | mdoe = \"0400\"\n  | ^^^^\n  = hint: expected one of `ref`, `mode`, `name`, `optional`"), "{err}");
+    // Other commands report the same problem with exit code 1.
+    assert_eq!(code(&sb.run(["check"])), 1);
+}
+
+#[test]
+fn every_problem_is_reported_in_one_run() {
+    let sb = Sandbox::new();
+    sb.manifest(
+        "[env]\nA = \"nope\"\nB = \"aws-sm://x?versoin=1\"\nC = \"vault-prod://secret/app\"\nD = \"local://ok#a..b\"\n\"1BAD\" = { value = \"x\" }\n",
+    );
+    let o = sb.run(["check"]);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(err.contains("sx.toml:2:5"), "{err}");
+    assert!(err.contains("`nope` is not a reference"), "{err}");
+    assert!(err.contains("unknown query key `versoin`"), "{err}");
+    assert!(err.contains("unknown scheme `vault-prod`"), "{err}");
+    assert!(err.contains("empty segment between dots"), "{err}");
+    assert!(
+        err.contains("`1BAD` is not a valid environment variable name"),
+        "{err}"
+    );
+    assert!(err.contains("5 problems in"), "{err}");
+    assert_eq!(err.matches("error: ").count(), 5, "{err}");
+}
+
+#[test]
+fn three_bad_references_give_three_errors() {
+    let sb = Sandbox::new();
+    sb.manifest("[env]\nA = \"Bad://x\"\nB = \"local://\"\nC = \"env://not a name\"\n");
+    let o = sb.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    assert_eq!(err.matches("error: ").count(), 3, "{err}");
+    for (line, what) in [
+        (2, "invalid scheme `Bad`"),
+        (3, "has an empty path"),
+        (4, "is not a variable name"),
+    ] {
+        assert!(err.contains(what), "{what}: {err}");
+        assert!(
+            err.contains(&format!("sx.toml:{line}:")),
+            "line {line}: {err}"
+        );
+    }
+}
+
+#[test]
+fn providers_not_built_yet_fail_at_plan_time() {
+    let sb = Sandbox::new();
+    sb.manifest("[env]\nT = \"vault://secret/app#token\"\n");
+    let o = sb.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    assert!(
+        err.contains("the `vault` provider is not available in this version of sx"),
+        "{err}"
+    );
+    assert!(err.contains("sx.toml:2:5"), "{err}");
+}
+
+#[test]
+fn a_name_in_both_env_and_files_is_an_error_naming_both() {
+    let sb = Sandbox::new();
+    sb.manifest("[env]\nKEY = \"env://HOME\"\n\n[files.KEY]\nref = \"env://HOME\"\n");
+    let err = stderr(&sb.run(["check"]));
+    assert!(
+        err.contains("`KEY` is defined twice: in [env] and in [files.KEY]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_duplicate_key_is_reported_by_position() {
+    let sb = Sandbox::new();
+    sb.manifest("[env]\nA = \"env://HOME\"\nA = \"env://PATH\"\n");
+    let err = stderr(&sb.run(["check"]));
+    assert!(err.contains("duplicate key"), "{err}");
+    assert!(err.contains("sx.toml:3:1"), "{err}");
+}
+
+#[test]
+fn profiles_overlay_the_base_tables() {
+    let mut sb = Sandbox::new();
+    sb.env("PROD_DB", "prod").env("STAGING_DB", "staging");
+    sb.manifest(
+        "[env]\nDB = \"env://PROD_DB\"\nLEVEL = { value = \"info\" }\n\n[profiles.staging.env]\nDB = \"env://STAGING_DB\"\n",
+    );
+    let job = "printf %s \"$DB|$LEVEL\" > \"$OUT/v\"";
+    assert_success(&sb.run(["exec", "--", "sh", "-c", job]));
+    assert_eq!(sb.read_out("v"), b"prod|info");
+    assert_success(&sb.run(["-p", "staging", "exec", "--", "sh", "-c", job]));
+    assert_eq!(sb.read_out("v"), b"staging|info");
+    sb.env("SX_PROFILE", "staging");
+    assert_success(&sb.run(["exec", "--", "sh", "-c", job]));
+    assert_eq!(sb.read_out("v"), b"staging|info");
+
+    let o = sb.run(["-p", "nope", "exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    assert!(stderr(&o).contains("no profile `nope`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("defined profiles: staging"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn the_manifest_is_found_upward_or_named_explicitly() {
+    let mut sb = Sandbox::new();
+    sb.env("SRC", "found");
+    sb.manifest("[env]\nV = \"env://SRC\"\n");
+    let deep = sb.path().join("a/b/c");
+    std::fs::create_dir_all(&deep).expect("mkdir");
+    let o = sb
+        .sx(["exec", "--", "sh", "-c", "printf %s \"$V\" > \"$OUT/v\""])
+        .current_dir(&deep)
+        .output()
+        .expect("run");
+    assert_success(&o);
+    assert_eq!(sb.read_out("v"), b"found");
+
+    let other = sb.write(
+        "elsewhere/custom.toml",
+        "[env]\nV = { value = \"explicit\" }\n",
+    );
+    let o = sb.run([
+        std::ffi::OsStr::new("-f"),
+        other.as_os_str(),
+        "exec".as_ref(),
+        "--".as_ref(),
+        "sh".as_ref(),
+        "-c".as_ref(),
+        "printf %s \"$V\" > \"$OUT/v\"".as_ref(),
+    ]);
+    assert_success(&o);
+    assert_eq!(sb.read_out("v"), b"explicit");
+}
+
+#[test]
+fn no_manifest_is_a_clear_error() {
+    let sb = Sandbox::new();
+    let o = sb.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    assert!(err.contains("no sx.toml found"), "{err}");
+    assert!(err.contains("hint: create one with `sx init`"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2_but_125_for_exec() {
+    let sb = Sandbox::new();
+    assert_eq!(code(&sb.run(["get"])), 2);
+    assert_eq!(
+        code(&sb.run(["exec", "--timeout", "soon", "--", "true"])),
+        125
+    );
+    assert_eq!(code(&sb.run(["get", "not-a-reference"])), 2);
+}

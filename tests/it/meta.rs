@@ -1,0 +1,117 @@
+//! The repository's own promises: committed completions are fresh, and every TOML snippet
+//! in the README and docs is a valid manifest.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::*;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn committed_completions_are_fresh() {
+    let sb = Sandbox::new();
+    for (shell, file) in [
+        ("bash", "sx.bash"),
+        ("zsh", "_sx"),
+        ("fish", "sx.fish"),
+        ("elvish", "sx.elv"),
+        ("powershell", "_sx.ps1"),
+    ] {
+        let o = sb.run(["completions", shell]);
+        assert_success(&o);
+        let path = root().join("completions").join(file);
+        let committed = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            committed == o.stdout,
+            "{} is stale: run `cargo run -q -- completions {shell} > completions/{file}`",
+            path.display()
+        );
+    }
+}
+
+fn markdown_files() -> Vec<PathBuf> {
+    let mut out = vec![root().join("README.md")];
+    let mut stack = vec![root().join("docs")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "md") {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_toml_snippet_in_the_docs_is_a_valid_manifest() {
+    let mut checked = 0;
+    for file in markdown_files() {
+        let text = std::fs::read_to_string(&file).expect("read");
+        let mut lines = text.lines().enumerate();
+        while let Some((n, line)) = lines.next() {
+            if line.trim() != "```toml" {
+                continue;
+            }
+            let snippet: String = lines
+                .by_ref()
+                .take_while(|(_, l)| l.trim() != "```")
+                .map(|(_, l)| format!("{l}\n"))
+                .collect();
+            let (manifest, diags) = sx::manifest::parse(&file, snippet.clone());
+            assert!(
+                diags.is_empty(),
+                "{}:{}: {diags:?}\n{snippet}",
+                file.display(),
+                n + 1
+            );
+            let plan = sx::plan::Planner::new(Some(&manifest), None).finish(Some(&manifest));
+            if let Err(e) = plan {
+                panic!("{}:{}: {e}", file.display(), n + 1);
+            }
+            for profile in &manifest.profiles {
+                let plan = sx::plan::Planner::new(Some(&manifest), Some(&profile.name))
+                    .finish(Some(&manifest));
+                assert!(
+                    plan.is_ok(),
+                    "{}:{} profile {}",
+                    file.display(),
+                    n + 1,
+                    profile.name
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} snippets found");
+}
+
+#[test]
+fn the_demo_runs_from_a_clean_checkout() {
+    let demo = root().join("examples/demo");
+    let sb = Sandbox::new();
+    let o = sb
+        .sx([
+            std::ffi::OsStr::new("-f"),
+            demo.join("sx.toml").as_os_str(),
+            "exec".as_ref(),
+            "--".as_ref(),
+            demo.join("job.sh").as_os_str(),
+        ])
+        .output()
+        .expect("run");
+    assert_success(&o);
+    assert_eq!(
+        stdout(&o).lines().next(),
+        Some("job: connecting as demo_app (password: 28 bytes)")
+    );
+    assert!(
+        stdout(&o).contains("first line: -----BEGIN DEMO KEY-----"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -1,0 +1,450 @@
+//! Test support: a sandbox per test (its own HOME, config folder and manifest), the sx
+//! binary, and the peers: a real moto server started on a free loopback port, and a
+//! recording proxy in front of it that counts requests.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+pub const SX: &str = env!("CARGO_BIN_EXE_sx");
+
+/// A private folder with its own HOME and XDG folders; removed at the end of the test.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    envs: Vec<(String, String)>,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for sub in ["home", "config", "out"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+        }
+        Self {
+            dir,
+            envs: Vec::new(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn out(&self) -> PathBuf {
+        self.path().join("out")
+    }
+
+    /// Adds a variable to every sx command of this sandbox.
+    pub fn env(&mut self, k: &str, v: &str) -> &mut Self {
+        self.envs.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn write(&self, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path().join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&p, text).expect("write");
+        p
+    }
+
+    /// Writes an executable script.
+    pub fn script(&self, name: &str, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let p = self.write(name, format!("#!/bin/sh\n{body}\n"));
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        p
+    }
+
+    pub fn manifest(&self, text: &str) -> PathBuf {
+        self.write("sx.toml", text)
+    }
+
+    /// `sx ARGS` in the sandbox, with a clean environment.
+    pub fn sx<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut c = Command::new(SX);
+        c.args(args)
+            .current_dir(self.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.path().join("home"))
+            .env("XDG_CONFIG_HOME", self.path().join("config"))
+            .env("LANG", "C")
+            .env("OUT", self.out())
+            .stdin(Stdio::null());
+        for (k, v) in &self.envs {
+            c.env(k, v);
+        }
+        c
+    }
+
+    pub fn run<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.sx(args).output().expect("run sx")
+    }
+
+    /// Runs `sx ARGS` with `input` on stdin.
+    pub fn run_with_stdin<I, S>(&self, args: I, input: &[u8]) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut child = self
+            .sx(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn sx");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input)
+            .expect("write stdin");
+        child.wait_with_output().expect("wait")
+    }
+
+    /// `sx init` (identity and empty store under the sandbox's config folder).
+    pub fn init_local(&self) {
+        let o = self.run(["init", "--no-manifest"]);
+        assert_success(&o);
+    }
+
+    pub fn set_local(&self, name: &str, value: &[u8]) {
+        let o = self.run_with_stdin(["set", &format!("local://{name}")], value);
+        assert_success(&o);
+    }
+
+    pub fn read_out(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.out().join(name)).unwrap_or_else(|e| panic!("read out/{name}: {e}"))
+    }
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn assert_success(o: &Output) {
+    assert!(
+        o.status.success(),
+        "sx failed ({:?})\nstdout: {}\nstderr: {}",
+        o.status,
+        stdout(o),
+        stderr(o)
+    );
+}
+
+/// Parses the output of `env -0` into a map of raw bytes.
+pub fn parse_env0(bytes: &[u8]) -> HashMap<String, Vec<u8>> {
+    bytes
+        .split(|b| *b == 0)
+        .filter(|e| !e.is_empty())
+        .filter_map(|e| {
+            let eq = e.iter().position(|b| *b == b'=')?;
+            Some((
+                String::from_utf8_lossy(&e[..eq]).into_owned(),
+                e[eq + 1..].to_vec(),
+            ))
+        })
+        .collect()
+}
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Waits until `cond` holds or `limit` passes.
+pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    cond()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Whether a peer that is missing should fail the test (in CI) or skip it (elsewhere).
+fn missing_peer(what: &str) -> Option<Moto> {
+    if std::env::var_os("CI").is_some() {
+        panic!("{what} is required in CI; run scripts/test, which installs it");
+    }
+    eprintln!("skipped: {what} not installed (scripts/test installs it)");
+    None
+}
+
+/// A moto server shared by every test of this binary; tests use distinct secret names.
+#[derive(Clone, Debug)]
+pub struct Moto {
+    pub port: u16,
+}
+
+static MOTO: OnceLock<Option<Moto>> = OnceLock::new();
+
+impl Moto {
+    /// The shared server, started on first use; `None` (skip) only outside CI.
+    pub fn get() -> Option<Moto> {
+        MOTO.get_or_init(start_moto).clone()
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Calls a JSON-protocol action directly (moto does not check signatures).
+    pub fn call(&self, target: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let (status, bytes) = http_post(
+            self.port,
+            &[
+                ("X-Amz-Target", target),
+                ("Content-Type", "application/x-amz-json-1.1"),
+                // moto picks the service and region from the credential scope.
+                (
+                    "Authorization",
+                    &format!(
+                        "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{}/aws4_request, SignedHeaders=host, Signature=00",
+                        if target.starts_with("secretsmanager.") {
+                            "secretsmanager"
+                        } else {
+                            "ssm"
+                        }
+                    ),
+                ),
+            ],
+            &serde_json::to_vec(body).expect("json"),
+        );
+        let v = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        assert!(
+            v.is_object(),
+            "{target}: moto answered {status} with a non-JSON body"
+        );
+        (status, v)
+    }
+
+    pub fn create_secret_string(&self, name: &str, value: &str) {
+        let (s, v) = self.call(
+            "secretsmanager.CreateSecret",
+            &serde_json::json!({"Name": name, "SecretString": value}),
+        );
+        assert_eq!(s, 200, "CreateSecret {name}: {v}");
+    }
+
+    pub fn create_secret_binary(&self, name: &str, value: &[u8]) {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(value);
+        let (s, v) = self.call(
+            "secretsmanager.CreateSecret",
+            &serde_json::json!({"Name": name, "SecretBinary": b64}),
+        );
+        assert_eq!(s, 200, "CreateSecret {name}: {v}");
+    }
+
+    /// Variables that point the AWS SDK at this server with static test credentials.
+    pub fn aws_env(&self, endpoint: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_ENDPOINT_URL", endpoint.into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+    }
+}
+
+fn moto_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("SX_TEST_MOTO_SERVER") {
+        return Some(PathBuf::from(p));
+    }
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".peers/venv/bin/moto_server");
+    p.exists().then_some(p)
+}
+
+fn start_moto() -> Option<Moto> {
+    let Some(bin) = moto_binary().filter(|p| p.exists()) else {
+        return missing_peer("moto_server (PyPI moto[server])");
+    };
+    let port = free_port();
+    // The server lives as long as the test process: it is spawned from a thread that never
+    // ends, with a parent-death signal so it goes when the process does.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut cmd = Command::new(bin);
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // SAFETY: prctl is async-signal-safe and only affects the new process.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = cmd.spawn();
+        let ok = child.is_ok();
+        let _ = tx.send(ok);
+        if let Ok(mut c) = child {
+            let _ = c.wait();
+        }
+        loop {
+            std::thread::park();
+        }
+    });
+    assert!(rx.recv().unwrap_or(false), "cannot start moto_server");
+    let up = wait_for(Duration::from_secs(30), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(up, "moto_server did not start listening on port {port}");
+    Some(Moto { port })
+}
+
+/// Sends one HTTP/1.1 POST and reads the whole answer (moto closes after each response).
+pub fn http_post(port: u16, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut req = format!(
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).expect("send");
+    s.write_all(body).expect("send body");
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).expect("read");
+    let text_end = resp
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(resp.len());
+    let head = String::from_utf8_lossy(&resp[..text_end]).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = resp.get(text_end + 4..).unwrap_or_default().to_vec();
+    // moto answers without chunking for these calls.
+    (status, body)
+}
+
+/// A loopback HTTP proxy in front of a server that records the `X-Amz-Target` of each
+/// request, so tests can count API calls.
+pub struct RecordingProxy {
+    pub port: u16,
+    pub seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl RecordingProxy {
+    pub fn start(upstream: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let record = Arc::clone(&record);
+                std::thread::spawn(move || {
+                    let _ = relay(conn, upstream, &record);
+                });
+            }
+        });
+        Self { port, seen }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn count(&self, target: &str) -> usize {
+        self.seen
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|t| t.ends_with(target))
+            .count()
+    }
+}
+
+/// Relays requests on one client connection, one at a time, each over a fresh upstream
+/// connection (the upstream closes after every response).
+fn relay(client: TcpStream, upstream: u16, record: &Mutex<Vec<String>>) -> std::io::Result<()> {
+    let mut reader = BufReader::new(client.try_clone()?);
+    let mut client = client;
+    {
+        let mut head = Vec::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line)? == 0 {
+                return Ok(());
+            }
+            let end = line == "\r\n";
+            head.push(line);
+            if end {
+                break;
+            }
+        }
+        let mut length = 0usize;
+        let mut target = String::from("?");
+        for l in &head {
+            let lower = l.to_ascii_lowercase();
+            if let Some(v) = lower.strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+            if lower.starts_with("x-amz-target:") {
+                target = l["x-amz-target:".len()..].trim().to_owned();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        record.lock().expect("lock").push(target);
+        let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
+        for l in &head {
+            if l.to_ascii_lowercase().starts_with("connection:") {
+                continue;
+            }
+            if l == "\r\n" {
+                up.write_all(b"Connection: close\r\n")?;
+            }
+            up.write_all(l.as_bytes())?;
+        }
+        up.write_all(&body)?;
+        let mut resp = Vec::new();
+        up.read_to_end(&mut resp)?;
+        client.write_all(&resp)?;
+        // The upstream closed; close the client too so it does not wait on a dead keep-alive.
+        Ok(())
+    }
+}
