@@ -305,3 +305,87 @@ fn stdin_passes_through_to_the_child() {
     assert_success(&o);
     assert_eq!(sb.read_out("stdin"), b"piped\x00input\n");
 }
+
+#[test]
+fn a_value_too_large_for_the_environment_is_an_sx_error_not_e2big() {
+    let sb = Sandbox::new();
+    let big = sb.write("big.txt", vec![b'x'; 200 * 1024]);
+    sb.manifest(&format!("[env]\nBIG = \"file://{}\"\n", big.display()));
+    let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    assert!(err.contains("env BIG: the value is 204800 bytes, more than the kernel allows"), "{err}");
+    assert!(err.contains("[files.BIG]"), "{err}");
+    assert!(!sb.out().join("started").exists());
+
+    // The same value as a file is fine.
+    sb.manifest(&format!("[files.BIG]\nref = \"file://{}\"\n", big.display()));
+    let o = sb.run(["exec", "--", "sh", "-c", "wc -c < \"$BIG\" > \"$OUT/size\""]);
+    assert_success(&o);
+    assert_eq!(String::from_utf8(sb.read_out("size")).expect("utf8").trim(), "204800");
+}
+
+#[test]
+fn as_pid_1_sx_reaps_orphans() {
+    let unshare_ok = std::process::Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !unshare_ok {
+        assert!(std::env::var_os("CI").is_none(), "CI runs as root and needs unshare for this test");
+        eprintln!("skipped: cannot create a PID namespace here");
+        return;
+    }
+    let sb = plain_sandbox();
+    // The child starts a grandchild in the background and exits at once without waiting:
+    // the grandchild is re-parented to PID 1 (sx) and must be reaped when it exits.
+    let job = sb.script(
+        "orphans.sh",
+        r#"(sleep 0.2 & echo $! > "$OUT/orphan")
+sleep 0.6
+for p in $(cat "$OUT/orphan"); do
+  if [ -e /proc/$p ]; then cut -d' ' -f3 /proc/$p/stat > "$OUT/state"; else echo gone > "$OUT/state"; fi
+done
+echo "$PPID" > "$OUT/parent-pid""#,
+    );
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["--pid", "--fork", "--mount-proc", SX, "exec", "--"])
+        .arg(&job)
+        .current_dir(sb.path())
+        .env("OUT", sb.out())
+        .env("HOME", sb.path().join("home"))
+        .env("XDG_CONFIG_HOME", sb.path().join("config"));
+    let o = cmd.output().expect("run");
+    assert_success(&o);
+    // The orphan (reparented to sx as PID 1) was reaped: not a zombie ("Z").
+    assert_eq!(String::from_utf8(sb.read_out("state")).expect("utf8").trim(), "gone");
+    assert_eq!(String::from_utf8(sb.read_out("parent-pid")).expect("utf8").trim(), "1", "sx is PID 1");
+}
+
+#[test]
+fn a_provider_that_never_answers_hits_the_deadline() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    // Accept and hold connections without ever answering.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming().flatten() {
+            held.push(c);
+        }
+    });
+    let mut sb = Sandbox::new();
+    sb.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", &format!("http://127.0.0.1:{port}"));
+    sb.manifest("[env]\nSLOW = \"aws-sm://never/answers\"\n");
+    let started = std::time::Instant::now();
+    let o = sb.run(["exec", "--timeout", "1s", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    let took = started.elapsed();
+    assert_eq!(code(&o), 125, "{}", stderr(&o));
+    assert!(stderr(&o).contains("timed out: no answer from provider `aws-sm` within 1s"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--timeout"), "{}", stderr(&o));
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert!(!sb.out().join("started").exists());
+}
