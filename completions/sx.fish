@@ -47,9 +47,9 @@ complete -c sx -n "__fish_sx_using_subcommand exec" -s f -l manifest -d 'Manifes
 complete -c sx -n "__fish_sx_using_subcommand exec" -s p -l profile -d 'Profile whose [profiles.NAME.*] tables overlay the base ones' -r
 complete -c sx -n "__fish_sx_using_subcommand exec" -l log-format -d 'Log line format; json gives one audit line per resolved reference' -r -f -a "text\t''
 json\t''"
-complete -c sx -n "__fish_sx_using_subcommand exec" -l env-refs -d 'Also resolve references found in the values of the current environment (NAME=aws-sm://... becomes NAME=<value>); works without a manifest'
+complete -c sx -n "__fish_sx_using_subcommand exec" -l env-refs -d 'Also resolve references found in the values of the current environment (NAME=aws-sm://... becomes NAME=VALUE); works without a manifest'
 complete -c sx -n "__fish_sx_using_subcommand exec" -l clean-env -d 'Give the command only the manifest\'s variables plus PATH, HOME, USER, LANG, TZ, TERM'
-complete -c sx -n "__fish_sx_using_subcommand exec" -l exec -d 'Replace sx by the command (execve) instead of supervising it; refused with [files]'
+complete -c sx -n "__fish_sx_using_subcommand exec" -l exec -d 'Replace sx by the command (execve) instead of supervising it; refused when the manifest has file entries'
 complete -c sx -n "__fish_sx_using_subcommand exec" -l allow-disk -d 'Allow secret files on a disk-backed directory when no tmpfs is available'
 complete -c sx -n "__fish_sx_using_subcommand exec" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
 complete -c sx -n "__fish_sx_using_subcommand exec" -s q -l quiet -d 'Only errors on stderr'

@@ -198,7 +198,7 @@ pub struct TimeoutArg {
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// Also resolve references found in the values of the current environment
-    /// (NAME=aws-sm://... becomes NAME=<value>); works without a manifest
+    /// (NAME=aws-sm://... becomes NAME=VALUE); works without a manifest
     #[arg(long)]
     pub env_refs: bool,
 
@@ -209,7 +209,7 @@ pub struct ExecArgs {
     #[command(flatten)]
     pub timeout: TimeoutArg,
 
-    /// Replace sx by the command (execve) instead of supervising it; refused with [files]
+    /// Replace sx by the command (execve) instead of supervising it; refused when the manifest has file entries
     #[arg(long = "exec")]
     pub replace: bool,
 

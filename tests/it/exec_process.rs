@@ -257,7 +257,7 @@ fn helper_signal_counter() {
     // SAFETY: the handler only touches an atomic, which is async-signal-safe.
     unsafe {
         let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = on_int as usize;
+        sa.sa_sigaction = on_int as *const () as usize;
         libc::sigemptyset(&mut sa.sa_mask);
         libc::sigaction(libc::SIGINT, &sa, std::ptr::null_mut());
     }
