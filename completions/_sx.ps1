@@ -158,6 +158,7 @@ Register-ArgumentCompleter -Native -CommandName 'sx' -ScriptBlock {
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile whose [profiles.NAME.*] tables overlay the base ones')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile whose [profiles.NAME.*] tables overlay the base ones')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format; json gives one audit line per resolved reference')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Delete at once, without the provider''s recovery window (Secrets Manager)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')

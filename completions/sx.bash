@@ -529,7 +529,7 @@ _sx() {
             return 0
             ;;
         sx__subcmd__rm)
-            opts="-f -p -v -q -h -V --manifest --profile --verbose --quiet --log-format --help --version"
+            opts="-f -p -v -q -h -V --force --manifest --profile --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -148,6 +148,7 @@ set edit:completion:arg-completer[sx] = {|@words|
             cand -p 'Profile whose [profiles.NAME.*] tables overlay the base ones'
             cand --profile 'Profile whose [profiles.NAME.*] tables overlay the base ones'
             cand --log-format 'Log line format; json gives one audit line per resolved reference'
+            cand --force 'Delete at once, without the provider''s recovery window (Secrets Manager)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
             cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
             cand -q 'Only errors on stderr'

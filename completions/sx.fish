@@ -108,6 +108,7 @@ complete -c sx -n "__fish_sx_using_subcommand rm" -s f -l manifest -d 'Manifest 
 complete -c sx -n "__fish_sx_using_subcommand rm" -s p -l profile -d 'Profile whose [profiles.NAME.*] tables overlay the base ones' -r
 complete -c sx -n "__fish_sx_using_subcommand rm" -l log-format -d 'Log line format; json gives one audit line per resolved reference' -r -f -a "text\t''
 json\t''"
+complete -c sx -n "__fish_sx_using_subcommand rm" -l force -d 'Delete at once, without the provider\'s recovery window (Secrets Manager)'
 complete -c sx -n "__fish_sx_using_subcommand rm" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
 complete -c sx -n "__fish_sx_using_subcommand rm" -s q -l quiet -d 'Only errors on stderr'
 complete -c sx -n "__fish_sx_using_subcommand rm" -s h -l help -d 'Print help'

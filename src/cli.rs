@@ -154,11 +154,17 @@ Examples:
     /// Delete a secret
     #[command(after_help = "\
 Examples:
-  sx rm local://old-token")]
+  sx rm local://old-token
+  sx rm aws-sm://prod/old-key            # recoverable for 30 days
+  sx rm --force aws-sm://prod/old-key    # gone at once
+  sx rm aws-ssm:///prod/app/old-param")]
     Rm {
         /// The secret to delete, e.g. local://old-token
         #[arg(value_name = "REF")]
         reference: String,
+        /// Delete at once, without the provider's recovery window (Secrets Manager)
+        #[arg(long)]
+        force: bool,
     },
 
     /// Create the local store's identity and store, and a starter sx.toml

@@ -253,6 +253,11 @@ impl<'m> Planner<'m> {
 
     /// Adds the read behind `r`, merged with an equal one; returns the fetch's index.
     pub fn add_reference(&mut self, r: &Reference, span: Option<Range<usize>>) -> Option<usize> {
+        self.add_read(r, span, false)
+    }
+
+    /// Adds a read; `tree` reads everything under a path (Parameter Store imports).
+    fn add_read(&mut self, r: &Reference, span: Option<Range<usize>>, tree: bool) -> Option<usize> {
         let instance = self.instance_for(&r.scheme, span.clone()).ok()?;
         let ty = self.plan.instances[instance].ty;
         if let Err((message, hint)) = ty.check_reference(r) {
@@ -268,6 +273,7 @@ impl<'m> Planner<'m> {
         let request = Request {
             path: r.path.clone(),
             query,
+            tree,
         };
         let key = (instance, request);
         if let Some(&f) = self.fetch_index.get(&key) {
@@ -418,9 +424,25 @@ impl<'m> Planner<'m> {
                     .map(|(i, d)| (d, format!("[[{prefix}import]] #{}", i + 1))),
             );
         for (d, origin) in imports {
-            if let Some(fetch) =
-                self.add_reference(&d.source.reference, Some(d.source.span.clone()))
-            {
+            let r = &d.source.reference;
+            let span = Some(d.source.span.clone());
+            // A Parameter Store import reads a path; every other import reads a JSON object.
+            let tree = self
+                .instance_for(&r.scheme, span.clone())
+                .ok()
+                .map(|i| self.plan.instances[i].ty)
+                == Some(ProviderType::AwsSsm);
+            if tree && (!r.path.starts_with('/') || r.fragment.is_some() || !r.query.is_empty()) {
+                self.diags.push(
+                    Diagnostic::new(
+                        format!("{origin}: a Parameter Store import names a path, like aws-ssm:///app/prod/"),
+                        d.source.span.clone(),
+                    )
+                    .hint("the path starts with `/` (three slashes after the scheme) and takes no #field or ?query"),
+                );
+                continue;
+            }
+            if let Some(fetch) = self.add_read(r, span, tree) {
                 self.plan.imports.push(Import {
                     fetch,
                     fragment: d.source.reference.fragment.clone(),

@@ -347,6 +347,7 @@ fn expand_import(
         ));
     };
     let mut out = Vec::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
     for (k, v) in &map {
         let name = import_name(prefix, k);
         if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
@@ -360,12 +361,19 @@ fn expand_import(
             )
             .hint("give the import a `prefix`, e.g. prefix = \"APP_\""));
         }
-        if out.iter().any(|(n, _)| *n == name) {
+        if let Some(first) = seen.get(&name) {
             return Err(ProviderError::new(
                 ErrorKind::Malformed,
-                format!("two keys of `{}` both map to `{name}`", escape(reference)),
-            ));
+                format!(
+                    "`{}` and `{}` in `{}` both map to `{name}`",
+                    escape(first),
+                    escape(k),
+                    escape(reference)
+                ),
+            )
+            .hint("rename one of them at the source"));
         }
+        seen.insert(name.clone(), k.clone());
         out.push((name, json_bytes(v)));
     }
     Ok(out)

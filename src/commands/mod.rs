@@ -30,7 +30,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             reference,
             from_file,
         } => set::set(g, &reference, from_file.as_deref()),
-        Command::Rm { reference } => set::rm(g, &reference),
+        Command::Rm { reference, force } => set::rm(g, &reference, force),
         Command::Init { no_manifest } => init::run(no_manifest),
         Command::Completions { shell } => completions::run(shell),
     }

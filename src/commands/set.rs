@@ -49,11 +49,11 @@ pub fn set(g: &Global, reference: &str, from_file: Option<&Path>) -> Result<u8, 
     Ok(0)
 }
 
-pub fn rm(g: &Global, reference: &str) -> Result<u8, Error> {
+pub fn rm(g: &Global, reference: &str, force: bool) -> Result<u8, Error> {
     let r = parse_reference(reference)?;
     plain_name(&r)?;
     let (provider, rt) = provider_for(g, &r.scheme)?;
-    rt.block_on(provider.remove(&r.path))
+    rt.block_on(provider.remove(&r.path, force))
         .map_err(Error::Provider)?;
     eprintln!("sx: removed {r}");
     Ok(0)

@@ -1,81 +1,164 @@
-//! `aws-sm://NAME-OR-ARN`: AWS Secrets Manager, through the official SDK and the standard
-//! credential chain (environment, shared profiles, SSO, web identity, ECS and IMDS).
+//! `aws-sm://NAME-OR-ARN`: AWS Secrets Manager.
 //!
-//! Endpoint resolution honours `endpoint` in the provider config, then `AWS_ENDPOINT_URL_SECRETS_MANAGER`
-//! and `AWS_ENDPOINT_URL` (read by aws-config itself).
+//! Several plain references of one run are read with BatchGetSecretValue, 20 per call; a
+//! reference pinned with `?version_id=` or `?stage=` is read with GetSecretValue. When the
+//! endpoint or the policy does not allow the batch call, sx falls back to single reads.
+//! Endpoint: `endpoint` in the config, else `AWS_ENDPOINT_URL_SECRETS_MANAGER` or
+//! `AWS_ENDPOINT_URL` (read by aws-config).
 
-use aws_config::{BehaviorVersion, Region};
+use std::collections::HashMap;
+
 use aws_sdk_secretsmanager::Client;
-use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::error::ProvideErrorMetadata as _;
+use aws_sdk_secretsmanager::primitives::Blob;
 use futures_util::StreamExt as _;
 use futures_util::stream;
 
 use crate::error::{ErrorKind, ProviderError};
 use crate::manifest::reference::escape;
-use crate::provider::{Request, SettingsReader};
+use crate::provider::Request;
+use crate::provider::aws::{self, Config};
 use crate::secret::SecretValue;
 
-/// Reads in flight at once against one instance.
-const CONCURRENCY: usize = 16;
+const SERVICE: &str = "aws-sm";
+/// BatchGetSecretValue takes at most 20 ids.
+const BATCH: usize = 20;
 
-/// `[providers.aws-sm]` settings.
-#[derive(Clone, Debug, Default)]
-pub struct Config {
-    pub region: Option<String>,
-    pub profile: Option<String>,
-    pub endpoint: Option<String>,
-}
-
-impl Config {
-    pub fn read(r: &mut SettingsReader<'_>) -> Self {
-        let c = Self {
-            region: r.string("region").map(|(v, _)| v),
-            profile: r.string("profile").map(|(v, _)| v),
-            endpoint: r.string("endpoint").map(|(v, _)| v),
-        };
-        r.finish(&["region", "profile", "endpoint"]);
-        c
-    }
-}
+type Answer = Result<SecretValue, ProviderError>;
 
 #[derive(Debug)]
 pub struct AwsSm {
     client: Client,
-    region: Option<String>,
+    region: String,
+    config: Config,
 }
 
 impl AwsSm {
-    pub async fn connect(config: &Config) -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(r) = &config.region {
-            loader = loader.region(Region::new(r.clone()));
-        }
-        if let Some(p) = &config.profile {
-            loader = loader.profile_name(p);
-        }
-        if let Some(e) = &config.endpoint {
-            loader = loader.endpoint_url(e);
-        }
-        let shared = loader.load().await;
-        let region = shared.region().map(ToString::to_string);
-        Self {
+    pub async fn connect(config: &Config) -> Result<Self, ProviderError> {
+        let shared = aws::load(config, SERVICE).await?;
+        let region = shared
+            .region()
+            .map_or_else(|| "none".to_owned(), ToString::to_string);
+        Ok(Self {
             client: Client::new(&shared),
             region,
-        }
+            config: config.clone(),
+        })
     }
 
-    pub async fn fetch_batch(
+    fn err<E, R>(
         &self,
-        requests: &[Request],
-    ) -> Vec<Result<SecretValue, ProviderError>> {
-        stream::iter(requests)
-            .map(|r| self.fetch(r))
-            .buffered(CONCURRENCY)
-            .collect()
-            .await
+        e: &aws_sdk_secretsmanager::error::SdkError<E, R>,
+        name: &str,
+    ) -> ProviderError
+    where
+        E: aws_sdk_secretsmanager::error::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        aws::error(
+            e,
+            &format!("secret `{}`", escape(name)),
+            &self.region,
+            SERVICE,
+        )
     }
 
-    async fn fetch(&self, r: &Request) -> Result<SecretValue, ProviderError> {
+    pub async fn fetch_batch(&self, requests: &[Request]) -> Vec<Answer> {
+        let mut answers: Vec<Option<Answer>> = (0..requests.len()).map(|_| None).collect();
+        let plain: Vec<usize> = (0..requests.len())
+            .filter(|&i| requests[i].query.is_empty())
+            .collect();
+        if self.config.batch && plain.len() > 1 {
+            let chunks: Vec<&[usize]> = plain.chunks(BATCH).collect();
+            let results: Vec<Vec<(usize, Option<Answer>)>> = stream::iter(chunks)
+                .map(|chunk| self.batch(requests, chunk))
+                .buffered(self.config.concurrency)
+                .collect()
+                .await;
+            for (i, a) in results.into_iter().flatten() {
+                answers[i] = a;
+            }
+        }
+        // Everything not answered by a batch: pinned versions, fallbacks, single reads.
+        let rest: Vec<usize> = (0..requests.len())
+            .filter(|&i| answers[i].is_none())
+            .collect();
+        let singles: Vec<(usize, Answer)> = stream::iter(rest)
+            .map(|i| async move { (i, self.fetch(&requests[i]).await) })
+            .buffered(self.config.concurrency)
+            .collect()
+            .await;
+        for (i, a) in singles {
+            answers[i] = Some(a);
+        }
+        answers
+            .into_iter()
+            .map(|a| a.unwrap_or_else(|| Err(ProviderError::new(ErrorKind::Other, "not read"))))
+            .collect()
+    }
+
+    /// One BatchGetSecretValue call; `None` answers are left for single reads.
+    async fn batch(&self, requests: &[Request], chunk: &[usize]) -> Vec<(usize, Option<Answer>)> {
+        let ids: Vec<String> = chunk.iter().map(|&i| requests[i].path.clone()).collect();
+        let out = match self
+            .client
+            .batch_get_secret_value()
+            .set_secret_id_list(Some(ids.clone()))
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                let code = e.as_service_error().and_then(|s| s.code()).unwrap_or("");
+                // No batch API here, or not allowed by the policy: read one by one.
+                tracing::debug!(
+                    "BatchGetSecretValue unavailable ({code}); reading secrets one by one"
+                );
+                return chunk.iter().map(|&i| (i, None)).collect();
+            }
+        };
+        let mut by_id: HashMap<&str, Answer> = HashMap::new();
+        for entry in out.secret_values() {
+            let value = entry
+                .secret_string()
+                .map(|s| SecretValue::from_slice(s.as_bytes()))
+                .or_else(|| {
+                    entry
+                        .secret_binary()
+                        .map(|b| SecretValue::from_slice(b.as_ref()))
+                });
+            for id in [entry.name(), entry.arn()].into_iter().flatten() {
+                let answer = value.clone().ok_or_else(|| {
+                    ProviderError::new(
+                        ErrorKind::Malformed,
+                        format!(
+                            "secret `{}` has neither a string nor a binary value",
+                            escape(id)
+                        ),
+                    )
+                });
+                by_id.insert(id, answer);
+            }
+        }
+        for e in out.errors() {
+            if let Some(id) = e.secret_id() {
+                let err = aws::service_error(
+                    e.error_code().unwrap_or("Unknown"),
+                    e.message().unwrap_or(""),
+                    &format!("secret `{}`", escape(id)),
+                    &self.region,
+                    SERVICE,
+                );
+                by_id.insert(id, Err(err));
+            }
+        }
+        chunk
+            .iter()
+            .map(|&i| (i, by_id.get(requests[i].path.as_str()).cloned()))
+            .collect()
+    }
+
+    async fn fetch(&self, r: &Request) -> Answer {
         let out = self
             .client
             .get_secret_value()
@@ -84,7 +167,7 @@ impl AwsSm {
             .set_version_stage(r.query_value("stage").map(str::to_owned))
             .send()
             .await
-            .map_err(|e| self.error(e, &r.path))?;
+            .map_err(|e| self.err(&e, &r.path))?;
         if let Some(s) = out.secret_string {
             return Ok(SecretValue::new(s.into_bytes()));
         }
@@ -100,76 +183,7 @@ impl AwsSm {
         ))
     }
 
-    /// Turns an SDK error into a kind the user can act on. Service messages name the secret,
-    /// never its value.
-    fn error<E, R>(&self, e: SdkError<E, R>, name: &str) -> ProviderError
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
-    {
-        let name = escape(name);
-        let region = self.region.as_deref().unwrap_or("none");
-        match &e {
-            SdkError::ServiceError(se) => {
-                let code = se.err().code().unwrap_or("Unknown");
-                let msg = se.err().message().unwrap_or("").to_owned();
-                let kind = match code {
-                    "ResourceNotFoundException" => ErrorKind::NotFound,
-                    "AccessDeniedException" | "AccessDenied" => ErrorKind::Denied,
-                    "DecryptionFailure" => ErrorKind::Denied,
-                    "UnrecognizedClientException"
-                    | "InvalidSignatureException"
-                    | "ExpiredTokenException" => ErrorKind::Auth,
-                    "InvalidRequestException" | "InvalidParameterException" => ErrorKind::Malformed,
-                    "ThrottlingException" | "InternalServiceError" => ErrorKind::Unreachable,
-                    _ => ErrorKind::Other,
-                };
-                let err = ProviderError::new(
-                    kind,
-                    format!(
-                        "secret `{name}` (region {region}): {code}: {}",
-                        escape(&msg)
-                    ),
-                );
-                match kind {
-                    ErrorKind::Denied => err.hint("the role needs secretsmanager:GetSecretValue on this secret (and kms:Decrypt on its key)"),
-                    ErrorKind::Auth => err.hint("check the AWS credentials in use (AWS_PROFILE, AWS_ACCESS_KEY_ID, `aws sts get-caller-identity`)"),
-                    ErrorKind::NotFound => err.hint("check the name and the region (`region` in [providers.aws-sm] or AWS_REGION)"),
-                    _ => err,
-                }
-            }
-            SdkError::TimeoutError(_) => ProviderError::new(
-                ErrorKind::Timeout,
-                format!("secret `{name}`: request timed out (region {region})"),
-            ),
-            SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => ProviderError::new(
-                ErrorKind::Unreachable,
-                format!(
-                    "secret `{name}`: cannot reach Secrets Manager (region {region}): {}",
-                    DisplayErrorContext(&e)
-                ),
-            ),
-            _ => {
-                let text = DisplayErrorContext(&e).to_string();
-                let (kind, hint) = if text.contains("credential") {
-                    (
-                        ErrorKind::Auth,
-                        "no AWS credentials were found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where a role is attached",
-                    )
-                } else if text.contains("region") {
-                    (
-                        ErrorKind::Other,
-                        "set `region` in [providers.aws-sm], or AWS_REGION",
-                    )
-                } else {
-                    (ErrorKind::Other, "")
-                };
-                let err = ProviderError::new(kind, format!("secret `{name}`: {}", escape(&text)));
-                if hint.is_empty() { err } else { err.hint(hint) }
-            }
-        }
-    }
-
+    /// Secret names starting with `prefix`, every page of ListSecrets.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, ProviderError> {
         use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
         let mut req = self.client.list_secrets();
@@ -184,7 +198,7 @@ impl AwsSm {
         let mut pages = req.into_paginator().send();
         let mut names = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.error(e, prefix))?;
+            let page = page.map_err(|e| self.err(&e, prefix))?;
             names.extend(
                 page.secret_list
                     .unwrap_or_default()
@@ -200,7 +214,6 @@ impl AwsSm {
     /// Puts a new version, creating the secret when it does not exist yet. UTF-8 values are
     /// stored as SecretString, anything else as SecretBinary.
     pub async fn set(&self, name: &str, value: SecretValue) -> Result<(), ProviderError> {
-        use aws_sdk_secretsmanager::primitives::Blob;
         let (string, binary) = match std::str::from_utf8(value.expose()) {
             Ok(s) => (Some(s.to_owned()), None),
             Err(_) => (None, Some(Blob::new(value.expose().to_vec()))),
@@ -227,19 +240,18 @@ impl AwsSm {
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| self.error(e, name))
+                    .map_err(|e| self.err(&e, name))
             }
-            Err(e) => Err(self.error(e, name)),
+            Err(e) => Err(self.err(&e, name)),
         }
     }
 
-    pub async fn remove(&self, name: &str) -> Result<(), ProviderError> {
-        self.client
-            .delete_secret()
-            .secret_id(name)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| self.error(e, name))
+    /// Deletes with the default recovery window (30 days), or at once with `force`.
+    pub async fn remove(&self, name: &str, force: bool) -> Result<(), ProviderError> {
+        let mut req = self.client.delete_secret().secret_id(name);
+        if force {
+            req = req.force_delete_without_recovery(true);
+        }
+        req.send().await.map(|_| ()).map_err(|e| self.err(&e, name))
     }
 }

@@ -4,7 +4,9 @@
 //! errors), and a client built at resolve time. Every client answers a batch of reads at
 //! once, so a provider with a batch API (or one file to decrypt) does one round trip per run.
 
+pub mod aws;
 pub mod aws_sm;
+pub mod aws_ssm;
 pub mod env;
 pub mod file;
 pub mod local;
@@ -65,7 +67,10 @@ impl ProviderType {
 
     /// Whether this build can read from the type.
     pub fn is_available(self) -> bool {
-        matches!(self, Self::Local | Self::Env | Self::File | Self::AwsSm)
+        matches!(
+            self,
+            Self::Local | Self::Env | Self::File | Self::AwsSm | Self::AwsSsm
+        )
     }
 
     pub fn available_names() -> String {
@@ -103,6 +108,7 @@ impl ProviderType {
             Self::Env => env::check_path(&r.path),
             Self::File => file::check_path(&r.path),
             Self::Local => local::check_name(&r.path),
+            Self::AwsSsm => aws_ssm::check_path(&r.path),
             _ => Ok(()),
         }
     }
@@ -114,7 +120,8 @@ pub enum ProviderConfig {
     Local(local::Config),
     Env,
     File,
-    AwsSm(aws_sm::Config),
+    AwsSm(aws::Config),
+    AwsSsm(aws::Config),
 }
 
 impl ProviderConfig {
@@ -142,7 +149,8 @@ impl ProviderConfig {
                 r.finish(&[]);
                 Self::File
             }
-            ProviderType::AwsSm => Self::AwsSm(aws_sm::Config::read(&mut r)),
+            ProviderType::AwsSm => Self::AwsSm(aws::Config::read(&mut r)),
+            ProviderType::AwsSsm => Self::AwsSsm(aws::Config::read(&mut r)),
             _ => return None,
         };
         r.ok.then_some(config)
@@ -182,6 +190,28 @@ impl SettingsReader<'_> {
             SettingValue::String(v) => Some((v.clone(), s.value_span.clone())),
             _ => {
                 self.wrong(&s, "a string");
+                None
+            }
+        }
+    }
+
+    pub fn integer(&mut self, key: &str) -> Option<(i64, Range<usize>)> {
+        let s = self.find(key)?.clone();
+        match &s.value {
+            SettingValue::Integer(v) => Some((*v, s.value_span.clone())),
+            _ => {
+                self.wrong(&s, "an integer");
+                None
+            }
+        }
+    }
+
+    pub fn boolean(&mut self, key: &str) -> Option<bool> {
+        let s = self.find(key)?.clone();
+        match &s.value {
+            SettingValue::Bool(v) => Some(*v),
+            _ => {
+                self.wrong(&s, "true or false");
                 None
             }
         }
@@ -238,6 +268,9 @@ impl SettingsReader<'_> {
 pub struct Request {
     pub path: String,
     pub query: Vec<(String, String)>,
+    /// Read every value under `path` (an `[[import]]` of a Parameter Store path) as one JSON
+    /// object of relative names to values.
+    pub tree: bool,
 }
 
 impl Request {
@@ -256,6 +289,7 @@ pub enum Provider {
     Env(env::EnvProvider),
     File(file::FileProvider),
     AwsSm(aws_sm::AwsSm),
+    AwsSsm(aws_ssm::AwsSsm),
 }
 
 impl Provider {
@@ -266,7 +300,8 @@ impl Provider {
             ProviderConfig::Local(c) => Self::Local(local::LocalStore::open(c)?),
             ProviderConfig::Env => Self::Env(env::EnvProvider),
             ProviderConfig::File => Self::File(file::FileProvider),
-            ProviderConfig::AwsSm(c) => Self::AwsSm(aws_sm::AwsSm::connect(c).await),
+            ProviderConfig::AwsSm(c) => Self::AwsSm(aws_sm::AwsSm::connect(c).await?),
+            ProviderConfig::AwsSsm(c) => Self::AwsSsm(aws_ssm::AwsSsm::connect(c).await?),
         })
     }
 
@@ -280,6 +315,7 @@ impl Provider {
             Self::Env(p) => requests.iter().map(|r| p.fetch(r)).collect(),
             Self::File(p) => requests.iter().map(|r| p.fetch(r)).collect(),
             Self::AwsSm(p) => p.fetch_batch(requests).await,
+            Self::AwsSsm(p) => p.fetch_batch(requests).await,
         }
     }
 
@@ -288,6 +324,7 @@ impl Provider {
         match self {
             Self::Local(p) => p.list(prefix),
             Self::AwsSm(p) => p.list(prefix).await,
+            Self::AwsSsm(p) => p.list(prefix).await,
             Self::Env(_) | Self::File(_) => Err(unsupported("listing")),
         }
     }
@@ -296,14 +333,17 @@ impl Provider {
         match self {
             Self::Local(p) => p.set(path, value),
             Self::AwsSm(p) => p.set(path, value).await,
+            Self::AwsSsm(p) => p.set(path, value).await,
             Self::Env(_) | Self::File(_) => Err(unsupported("writing")),
         }
     }
 
-    pub async fn remove(&self, path: &str) -> Result<(), ProviderError> {
+    /// Deletes `path`; `force` skips a recovery window where the provider has one.
+    pub async fn remove(&self, path: &str, force: bool) -> Result<(), ProviderError> {
         match self {
             Self::Local(p) => p.remove(path),
-            Self::AwsSm(p) => p.remove(path).await,
+            Self::AwsSm(p) => p.remove(path, force).await,
+            Self::AwsSsm(p) => p.remove(path).await,
             Self::Env(_) | Self::File(_) => Err(unsupported("deleting")),
         }
     }

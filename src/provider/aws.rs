@@ -1,0 +1,327 @@
+//! What the AWS providers share: settings, the SDK configuration with a credential chain
+//! that fails fast off AWS, bounded retries, and the mapping of SDK errors to kinds.
+//!
+//! The standard chains are used (environment, shared config and credentials files with SSO
+//! and `credential_process`, web identity for CI OIDC, ECS, EC2 instance metadata), but the
+//! instance metadata client gets short timeouts and one attempt, and the whole lookup a
+//! deadline, so that a machine off AWS with no credentials gets a clear error in well under
+//! two seconds instead of a long wait.
+
+use std::time::Duration;
+
+use aws_config::environment::region::EnvironmentVariableRegionProvider;
+use aws_config::imds;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::profile::ProfileFileRegionProvider;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::cli::parse_duration;
+use crate::error::{ErrorKind, ProviderError};
+use crate::manifest::reference::escape;
+use crate::provider::SettingsReader;
+
+/// Default attempts per request (the first try and four retries).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+/// Default reads in flight per instance.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+/// Deadline for finding a region and credentials.
+const CREDENTIALS_DEADLINE: Duration = Duration::from_millis(1500);
+
+/// Settings shared by `[providers.aws-sm]` and `[providers.aws-ssm]`.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint: Option<String>,
+    pub role_arn: Option<String>,
+    pub max_attempts: u32,
+    pub connect_timeout: Duration,
+    /// Per attempt.
+    pub timeout: Duration,
+    pub concurrency: usize,
+    /// Use the service's batch read when several values are needed.
+    pub batch: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            region: None,
+            profile: None,
+            endpoint: None,
+            role_arn: None,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            connect_timeout: Duration::from_secs(3),
+            timeout: Duration::from_secs(10),
+            concurrency: DEFAULT_CONCURRENCY,
+            batch: true,
+        }
+    }
+}
+
+pub const KEYS: &[&str] = &[
+    "region",
+    "profile",
+    "endpoint",
+    "role_arn",
+    "max_attempts",
+    "connect_timeout",
+    "timeout",
+    "concurrency",
+    "batch",
+];
+
+impl Config {
+    pub fn read(r: &mut SettingsReader<'_>) -> Self {
+        let mut c = Self {
+            region: r.string("region").map(|(v, _)| v),
+            profile: r.string("profile").map(|(v, _)| v),
+            endpoint: r.string("endpoint").map(|(v, _)| v),
+            role_arn: r.string("role_arn").map(|(v, _)| v),
+            ..Self::default()
+        };
+        if let Some((n, span)) = r.integer("max_attempts") {
+            match u32::try_from(n) {
+                Ok(n) if (1..=20).contains(&n) => c.max_attempts = n,
+                _ => r.invalid("`max_attempts` must be between 1 and 20".into(), span, None),
+            }
+        }
+        if let Some((n, span)) = r.integer("concurrency") {
+            match usize::try_from(n) {
+                Ok(n) if (1..=256).contains(&n) => c.concurrency = n,
+                _ => r.invalid("`concurrency` must be between 1 and 256".into(), span, None),
+            }
+        }
+        if let Some(b) = r.boolean("batch") {
+            c.batch = b;
+        }
+        for (key, slot) in [
+            ("connect_timeout", &mut c.connect_timeout),
+            ("timeout", &mut c.timeout),
+        ] {
+            if let Some((v, span)) = r.string(key) {
+                match parse_duration(&v) {
+                    Ok(d) => *slot = d,
+                    Err(e) => r.invalid(
+                        format!("`{key}`: {e}"),
+                        span,
+                        Some("e.g. \"2s\" or \"500ms\""),
+                    ),
+                }
+            }
+        }
+        r.finish(KEYS);
+        c
+    }
+}
+
+/// A metadata client that gives up quickly, so a machine off AWS is not held up.
+fn fast_imds() -> imds::Client {
+    imds::Client::builder()
+        .connect_timeout(Duration::from_millis(300))
+        .read_timeout(Duration::from_millis(500))
+        .max_attempts(1)
+        .build()
+}
+
+const SOURCES: &str = "environment variables (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), \
+the shared config and credentials files (profiles, SSO, credential_process), a web identity \
+token (AWS_WEB_IDENTITY_TOKEN_FILE), the ECS container endpoint and EC2 instance metadata";
+
+/// Loads the SDK configuration: region, credentials (resolved once, now, under a deadline),
+/// retries with backoff and jitter, timeouts and the endpoint.
+pub async fn load(c: &Config, service: &str) -> Result<SdkConfig, ProviderError> {
+    let region = match &c.region {
+        Some(r) => Some(Region::new(r.clone())),
+        None => {
+            let mut profile_region = ProfileFileRegionProvider::builder();
+            if let Some(p) = &c.profile {
+                profile_region = profile_region.profile_name(p);
+            }
+            let chain = RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
+                .or_else(profile_region.build())
+                .or_else(
+                    aws_config::imds::region::ImdsRegionProvider::builder()
+                        .imds_client(fast_imds())
+                        .build(),
+                );
+            tokio::time::timeout(CREDENTIALS_DEADLINE, chain.region())
+                .await
+                .ok()
+                .flatten()
+        }
+    };
+    let Some(region) = region else {
+        return Err(
+            ProviderError::new(ErrorKind::Other, format!("no AWS region for {service}")).hint(
+                format!(
+                    "set `region` in [providers.{service}], or AWS_REGION / AWS_DEFAULT_REGION"
+                ),
+            ),
+        );
+    };
+
+    let mut chain = aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
+        .imds_client(fast_imds())
+        .region(region.clone());
+    if let Some(p) = &c.profile {
+        chain = chain.profile_name(p);
+    }
+    let chain = chain.build().await;
+    let profile_note = c
+        .profile
+        .as_deref()
+        .map_or_else(String::new, |p| format!(" (profile `{}`)", escape(p)));
+    let credentials = tokio::time::timeout(CREDENTIALS_DEADLINE, chain.provide_credentials())
+        .await
+        .map_err(|_| ())
+        .and_then(|r| r.map_err(|_| ()))
+        .map_err(|()| {
+            ProviderError::new(
+                ErrorKind::Auth,
+                format!("no AWS credentials found{profile_note}; tried {SOURCES}"),
+            )
+            .hint("set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, run `aws sso login`, or run where a role is attached")
+        })?;
+
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(region.clone())
+        .credentials_provider(credentials)
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(c.max_attempts)
+                .with_initial_backoff(Duration::from_millis(100))
+                .with_max_backoff(Duration::from_secs(5)),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(c.connect_timeout)
+                .operation_attempt_timeout(c.timeout)
+                .build(),
+        );
+    if let Some(e) = &c.endpoint {
+        loader = loader.endpoint_url(e);
+    }
+    let base = loader.load().await;
+
+    let Some(role) = &c.role_arn else {
+        return Ok(base);
+    };
+    let provider = aws_config::sts::AssumeRoleProvider::builder(role)
+        .session_name("sx")
+        .configure(&base)
+        .build()
+        .await;
+    let assumed = tokio::time::timeout(Duration::from_secs(10), provider.provide_credentials())
+        .await
+        .map_err(|_| "no answer from STS within 10s".to_owned())
+        .and_then(|r| r.map_err(|e| DisplayErrorContext(&e).to_string()))
+        .map_err(|e| {
+            ProviderError::new(
+                ErrorKind::Auth,
+                format!("cannot assume role `{}`: {}", escape(role), escape(&e)),
+            )
+            .hint("the base credentials need sts:AssumeRole on this role, and the role's trust policy must allow them")
+        })?;
+    Ok(base
+        .into_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(assumed),
+        )
+        .build())
+}
+
+/// Maps an SDK error to a kind and a message naming `what` (never a value).
+pub fn error<E, R>(e: &SdkError<E, R>, what: &str, region: &str, service: &str) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match e {
+        SdkError::ServiceError(se) => {
+            let code = se.err().code().unwrap_or("Unknown");
+            let msg = se.err().message().unwrap_or("");
+            service_error(code, msg, what, region, service)
+        }
+        SdkError::TimeoutError(_) => ProviderError::new(
+            ErrorKind::Timeout,
+            format!("{what}: request timed out (region {region})"),
+        )
+        .hint(format!(
+            "raise `timeout` in [providers.{service}], or check the network path"
+        )),
+        SdkError::DispatchFailure(_) => ProviderError::new(
+            ErrorKind::Unreachable,
+            format!(
+                "{what}: cannot reach the {service} endpoint (region {region}): {}",
+                escape(&DisplayErrorContext(e).to_string())
+            ),
+        ),
+        _ => ProviderError::new(
+            ErrorKind::Other,
+            format!("{what}: {}", escape(&DisplayErrorContext(e).to_string())),
+        ),
+    }
+}
+
+/// Maps a service error code (also those reported per item by batch calls).
+pub fn service_error(
+    code: &str,
+    msg: &str,
+    what: &str,
+    region: &str,
+    service: &str,
+) -> ProviderError {
+    let kind = match code {
+        "ResourceNotFoundException" | "ParameterNotFound" | "ParameterVersionNotFound" => {
+            ErrorKind::NotFound
+        }
+        "AccessDeniedException" | "AccessDenied" | "DecryptionFailure" => ErrorKind::Denied,
+        "UnrecognizedClientException"
+        | "InvalidSignatureException"
+        | "ExpiredTokenException"
+        | "InvalidClientTokenId" => ErrorKind::Auth,
+        "ThrottlingException" | "Throttling" | "TooManyRequestsException" => ErrorKind::Unreachable,
+        "InternalServiceError"
+        | "InternalServerError"
+        | "InternalFailure"
+        | "ServiceUnavailable" => ErrorKind::Unreachable,
+        "InvalidRequestException" if msg.contains("deletion") || msg.contains("deleted") => {
+            ErrorKind::NotFound
+        }
+        "InvalidRequestException" | "InvalidParameterException" | "ValidationException" => {
+            ErrorKind::Malformed
+        }
+        _ => ErrorKind::Other,
+    };
+    let err = ProviderError::new(
+        kind,
+        format!("{what} (region {region}): {code}: {}", escape(msg)),
+    );
+    let hint = match (kind, code) {
+        (ErrorKind::NotFound, "InvalidRequestException") => {
+            "the secret is deleted or scheduled for deletion; `aws secretsmanager restore-secret` brings it back".to_owned()
+        }
+        (ErrorKind::NotFound, "ParameterVersionNotFound") => "check the ?version= of the reference".to_owned(),
+        (ErrorKind::NotFound, _) if msg.contains("version") || msg.contains("Version") => {
+            "check ?version_id= / ?stage= of the reference".to_owned()
+        }
+        (ErrorKind::NotFound, _) => format!("check the name and the region (`region` in [providers.{service}] or AWS_REGION)"),
+        (ErrorKind::Denied, _) => match service {
+            "aws-ssm" => "the role needs ssm:GetParameter(s) (and GetParametersByPath for imports) and kms:Decrypt for SecureString".to_owned(),
+            _ => "the role needs secretsmanager:GetSecretValue on this secret (and kms:Decrypt on its key)".to_owned(),
+        },
+        (ErrorKind::Auth, _) => "check the AWS credentials in use (AWS_PROFILE, AWS_ACCESS_KEY_ID, `aws sts get-caller-identity`)".to_owned(),
+        (ErrorKind::Unreachable, _) => format!(
+            "still failing after the retry budget; raise `max_attempts` or lower `concurrency` in [providers.{service}]"
+        ),
+        _ => return err,
+    };
+    err.hint(hint)
+}
