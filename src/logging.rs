@@ -21,10 +21,13 @@ pub fn init(g: &Global) {
             (false, 2) => LevelFilter::DEBUG,
             (false, _) => LevelFilter::TRACE,
         });
+    // Client libraries warn about every source a credential chain tries; that is noise for
+    // sx's users, whose errors already say what was tried.
     let deps = match own {
         LevelFilter::TRACE => LevelFilter::DEBUG,
         LevelFilter::DEBUG => LevelFilter::INFO,
-        _ => LevelFilter::WARN.min(own),
+        LevelFilter::INFO => LevelFilter::WARN,
+        _ => LevelFilter::ERROR,
     };
     let mut filter = Targets::new().with_target("sx", own).with_default(deps);
     if g.log_format == LogFormat::Json {

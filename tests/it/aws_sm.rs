@@ -197,3 +197,207 @@ fn provider_settings_select_the_endpoint_and_region() {
     assert_success(&o);
     assert_eq!(sb.read_out("v"), b"from-settings|from-settings");
 }
+
+#[test]
+fn forty_five_references_take_at_most_three_batch_calls() {
+    let Some(moto) = Moto::get() else { return };
+    let mut manifest = String::from("[env]\n");
+    for i in 0..45 {
+        moto.create_secret_string(&format!("batch45/s{i}"), &format!("value-{i}"));
+        manifest.push_str(&format!("S{i} = \"aws-sm://batch45/s{i}\"\n"));
+    }
+    let proxy = RecordingProxy::start(moto.port);
+    let sb = sandbox(&moto, &proxy.endpoint());
+    sb.manifest(&manifest);
+    let o = sb.run(["exec", "--", "sh", "-c", "env -0 > \"$OUT/env\""]);
+    assert_success(&o);
+    let env = parse_env0(&sb.read_out("env"));
+    for i in 0..45 {
+        assert_eq!(env[&format!("S{i}")], format!("value-{i}").as_bytes());
+    }
+    assert_eq!(proxy.count("BatchGetSecretValue"), 3);
+    assert_eq!(
+        proxy.count("GetSecretValue") - proxy.count("BatchGetSecretValue"),
+        0
+    );
+}
+
+#[test]
+fn batch_errors_are_per_secret_and_a_missing_batch_api_falls_back() {
+    let Some(moto) = Moto::get() else { return };
+    moto.create_secret_string("fallback/a", "A");
+    moto.create_secret_string("fallback/b", "B");
+    let manifest = "[env]\nA = \"aws-sm://fallback/a\"\nB = \"aws-sm://fallback/b\"\n";
+
+    // Per-secret errors inside a batch answer name the secret.
+    let sb = sandbox(&moto, &moto.endpoint());
+    sb.manifest(&format!("{manifest}C = \"aws-sm://fallback/missing\"\n"));
+    let o = sb.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    assert!(
+        stderr(&o)
+            .contains("env C: aws-sm://fallback/missing\n    not found: secret `fallback/missing`"),
+        "{}",
+        stderr(&o)
+    );
+
+    // An endpoint without BatchGetSecretValue: the same run succeeds with single reads.
+    let proxy = RecordingProxy::start_with(
+        moto.port,
+        std::sync::Arc::new(|_, target: &str| {
+            target
+                .ends_with("BatchGetSecretValue")
+                .then_some(Fault::UnknownOperation)
+        }),
+    );
+    let sb = sandbox(&moto, &proxy.endpoint());
+    sb.manifest(manifest);
+    let o = sb.run(["exec", "--", "sh", "-c", "printf %s \"$A$B\" > \"$OUT/v\""]);
+    assert_success(&o);
+    assert_eq!(sb.read_out("v"), b"AB");
+    assert_eq!(proxy.count(".GetSecretValue"), 2);
+}
+
+#[test]
+fn versions_stages_and_deleted_secrets() {
+    let Some(moto) = Moto::get() else { return };
+    moto.create_secret_string("versions/app", "old");
+    let (s, v) = moto.call(
+        "secretsmanager.PutSecretValue",
+        &serde_json::json!({"SecretId": "versions/app", "SecretString": "new"}),
+    );
+    assert_eq!(s, 200, "{v}");
+    let new_id = v["VersionId"].as_str().expect("VersionId").to_owned();
+    let sb = sandbox(&moto, &moto.endpoint());
+    sb.manifest(&format!(
+        "[env]\nCUR = \"aws-sm://versions/app\"\nPREV = \"aws-sm://versions/app?stage=AWSPREVIOUS\"\nPINNED = \"aws-sm://versions/app?version_id={new_id}\"\n"
+    ));
+    let o = sb.run([
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "printf %s \"$CUR|$PREV|$PINNED\" > \"$OUT/v\"",
+    ]);
+    assert_success(&o);
+    assert_eq!(sb.read_out("v"), b"new|old|new");
+
+    sb.manifest(
+        "[env]\nX = \"aws-sm://versions/app?version_id=00000000-0000-0000-0000-000000000000\"\n",
+    );
+    let o = sb.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    assert!(
+        stderr(&o).contains("not found: secret `versions/app`"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Deleted with a recovery window: a clear error that says so.
+    moto.create_secret_string("versions/deleted", "bye");
+    assert_success(&sb.run(["rm", "aws-sm://versions/deleted"]));
+    sb.manifest("[env]\nD = \"aws-sm://versions/deleted\"\n");
+    let o = sb.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    assert!(err.contains("secret `versions/deleted`"), "{err}");
+    assert!(err.contains("deletion"), "{err}");
+    assert!(err.contains("restore-secret"), "{err}");
+
+    // --force deletes at once: then it is simply not found.
+    moto.create_secret_string("versions/forced", "bye");
+    assert_success(&sb.run(["rm", "--force", "aws-sm://versions/forced"]));
+    let o = sb.run(["get", "aws-sm://versions/forced"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("not found: secret `versions/forced`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn throttling_and_server_errors_are_retried_within_a_budget() {
+    let Some(moto) = Moto::get() else { return };
+    moto.create_secret_string("retry/x", "eventually");
+    let proxy = RecordingProxy::start_with(
+        moto.port,
+        std::sync::Arc::new(|n, _: &str| match n {
+            0 | 1 => Some(Fault::Throttle),
+            2 => Some(Fault::ServerError),
+            _ => None,
+        }),
+    );
+    let sb = sandbox(&moto, &proxy.endpoint());
+    sb.manifest("[env]\nX = \"aws-sm://retry/x\"\n");
+    let o = sb.run(["exec", "--", "sh", "-c", "printf %s \"$X\" > \"$OUT/v\""]);
+    assert_success(&o);
+    assert_eq!(sb.read_out("v"), b"eventually");
+    assert_eq!(proxy.count("GetSecretValue"), 4);
+
+    let always = RecordingProxy::start_with(
+        moto.port,
+        std::sync::Arc::new(|_, _: &str| Some(Fault::Throttle)),
+    );
+    let sb = sandbox(&moto, &always.endpoint());
+    sb.manifest("[providers.aws-sm]\nmax_attempts = 3\n\n[env]\nX = \"aws-sm://retry/x\"\n");
+    let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    assert!(err.contains("ThrottlingException: Rate exceeded"), "{err}");
+    assert!(
+        err.contains("hint: still failing after the retry budget"),
+        "{err}"
+    );
+    assert_eq!(always.count("GetSecretValue"), 3, "max_attempts = 3");
+    assert!(!sb.out().join("started").exists());
+}
+
+#[test]
+fn without_credentials_sx_fails_fast_and_says_what_it_tried() {
+    let Some(moto) = Moto::get() else { return };
+    // Nothing listens here: the metadata service is absent, as off AWS.
+    let unused = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let imds = format!(
+        "http://127.0.0.1:{}",
+        unused.local_addr().expect("addr").port()
+    );
+    drop(unused);
+    let mut sb = Sandbox::new();
+    sb.env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", &moto.endpoint())
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds);
+    sb.manifest("[env]\nX = \"aws-sm://anything\"\n");
+    let started = std::time::Instant::now();
+    let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    let took = started.elapsed();
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "authentication failed: no AWS credentials found; tried environment variables"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("EC2 instance metadata"), "{err}");
+    assert!(took < std::time::Duration::from_secs(2), "took {took:?}");
+    assert!(!sb.out().join("started").exists());
+}
+
+#[test]
+fn the_childs_own_aws_variables_pass_through_untouched() {
+    let Some(moto) = Moto::get() else { return };
+    moto.create_secret_string("passthrough/x", "v");
+    let mut sb = sandbox(&moto, &moto.endpoint());
+    sb.env("AWS_DEFAULT_OUTPUT", "json")
+        .env("AWS_SESSION_NAME_FOR_JOB", "job-1");
+    sb.manifest("[env]\nX = \"aws-sm://passthrough/x\"\n");
+    let o = sb.run(["exec", "--", "sh", "-c", "env -0 > \"$OUT/env\""]);
+    assert_success(&o);
+    let env = parse_env0(&sb.read_out("env"));
+    for (k, v) in moto.aws_env(&moto.endpoint()) {
+        assert_eq!(env[k], v.as_bytes(), "{k}");
+    }
+    assert_eq!(env["AWS_DEFAULT_OUTPUT"], b"json");
+    assert_eq!(env["AWS_SESSION_NAME_FOR_JOB"], b"job-1");
+}

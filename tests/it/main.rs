@@ -3,6 +3,7 @@
 mod support;
 
 mod aws_sm;
+mod aws_ssm;
 mod exec_process;
 mod files;
 mod leaks;

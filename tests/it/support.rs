@@ -254,6 +254,14 @@ impl Moto {
         (status, v)
     }
 
+    pub fn put_parameter(&self, name: &str, value: &str) {
+        let (s, v) = self.call(
+            "AmazonSSM.PutParameter",
+            &serde_json::json!({"Name": name, "Value": value, "Type": "SecureString", "Overwrite": true}),
+        );
+        assert_eq!(s, 200, "PutParameter {name}: {v}");
+    }
+
     pub fn create_secret_string(&self, name: &str, value: &str) {
         let (s, v) = self.call(
             "secretsmanager.CreateSecret",
@@ -367,8 +375,50 @@ pub struct RecordingProxy {
     pub seen: Arc<Mutex<Vec<String>>>,
 }
 
+/// A canned answer the proxy gives instead of forwarding.
+#[derive(Clone, Copy, Debug)]
+pub enum Fault {
+    /// 400 ThrottlingException, as AWS answers when a rate is exceeded.
+    Throttle,
+    /// 500 InternalServiceError.
+    ServerError,
+    /// 400 UnknownOperationException, as an endpoint without the operation answers.
+    UnknownOperation,
+}
+
+impl Fault {
+    fn response(self) -> Vec<u8> {
+        let (status, kind, msg) = match self {
+            Self::Throttle => ("400 Bad Request", "ThrottlingException", "Rate exceeded"),
+            Self::ServerError => (
+                "500 Internal Server Error",
+                "InternalServiceError",
+                "internal error",
+            ),
+            Self::UnknownOperation => (
+                "400 Bad Request",
+                "UnknownOperationException",
+                "unknown operation",
+            ),
+        };
+        let body = format!(r#"{{"__type":"{kind}","message":"{msg}"}}"#);
+        format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-ErrorType: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    }
+}
+
+/// Decides, for the n-th request (from 0) with a given target, whether to inject a fault.
+pub type FaultRule = Arc<dyn Fn(usize, &str) -> Option<Fault> + Send + Sync>;
+
 impl RecordingProxy {
     pub fn start(upstream: u16) -> Self {
+        Self::start_with(upstream, Arc::new(|_, _| None))
+    }
+
+    pub fn start_with(upstream: u16, rule: FaultRule) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -376,8 +426,9 @@ impl RecordingProxy {
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
                 let record = Arc::clone(&record);
+                let rule = Arc::clone(&rule);
                 std::thread::spawn(move || {
-                    let _ = relay(conn, upstream, &record);
+                    let _ = relay(conn, upstream, &record, &*rule);
                 });
             }
         });
@@ -400,7 +451,12 @@ impl RecordingProxy {
 
 /// Relays requests on one client connection, one at a time, each over a fresh upstream
 /// connection (the upstream closes after every response).
-fn relay(client: TcpStream, upstream: u16, record: &Mutex<Vec<String>>) -> std::io::Result<()> {
+fn relay(
+    client: TcpStream,
+    upstream: u16,
+    record: &Mutex<Vec<String>>,
+    rule: &(dyn Fn(usize, &str) -> Option<Fault> + Send + Sync),
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     let mut client = client;
     {
@@ -429,7 +485,15 @@ fn relay(client: TcpStream, upstream: u16, record: &Mutex<Vec<String>>) -> std::
         }
         let mut body = vec![0; length];
         reader.read_exact(&mut body)?;
-        record.lock().expect("lock").push(target);
+        let n = {
+            let mut seen = record.lock().expect("lock");
+            seen.push(target.clone());
+            seen.len() - 1
+        };
+        if let Some(fault) = rule(n, &target) {
+            client.write_all(&fault.response())?;
+            return Ok(());
+        }
         let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
         for l in &head {
             if l.to_ascii_lowercase().starts_with("connection:") {
