@@ -401,3 +401,21 @@ fn the_childs_own_aws_variables_pass_through_untouched() {
     assert_eq!(env["AWS_DEFAULT_OUTPUT"], b"json");
     assert_eq!(env["AWS_SESSION_NAME_FOR_JOB"], b"job-1");
 }
+
+#[test]
+fn role_arn_assumes_a_role_before_reading() {
+    let Some(moto) = Moto::get() else { return };
+    moto.create_secret_string("assume/x", "via-role");
+    let proxy = RecordingProxy::start(moto.port);
+    let sb = sandbox(&moto, &proxy.endpoint());
+    sb.manifest(
+        "[providers.aws-sm]\nrole_arn = \"arn:aws:iam::123456789012:role/sx-reader\"\n\n[env]\nX = \"aws-sm://assume/x\"\n",
+    );
+    let o = sb.run(["exec", "--", "sh", "-c", "printf %s \"$X\" > \"$OUT/v\""]);
+    assert_success(&o);
+    assert_eq!(sb.read_out("v"), b"via-role");
+    // STS speaks the query protocol (no X-Amz-Target): one AssumeRole call, then the read.
+    let seen = proxy.seen.lock().expect("lock").clone();
+    assert_eq!(seen.first().map(String::as_str), Some("query.AssumeRole"), "{seen:?}");
+    assert_eq!(proxy.count("GetSecretValue"), 1, "{seen:?}");
+}

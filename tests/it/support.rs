@@ -485,6 +485,13 @@ fn relay(
         }
         let mut body = vec![0; length];
         reader.read_exact(&mut body)?;
+        // Query-protocol services (STS) name the action in the form body.
+        if target == "?" {
+            let text = String::from_utf8_lossy(&body);
+            if let Some(action) = text.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
+                target = format!("query.{action}");
+            }
+        }
         let n = {
             let mut seen = record.lock().expect("lock");
             seen.push(target.clone());
