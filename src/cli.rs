@@ -106,7 +106,7 @@ Examples:
 Examples:
   sx export > .env.local
   sx export --format json | jq .
-  sx export --format github >> \"$GITHUB_ENV\"")]
+  sx export --format github   # masks values, appends to $GITHUB_ENV")]
     Export {
         /// Output format
         #[arg(long, value_enum, default_value_t = ExportFormat::Dotenv)]
@@ -224,12 +224,7 @@ pub struct ExecArgs {
     pub allow_disk: bool,
 
     /// The command and its arguments, passed verbatim (no shell)
-    #[arg(
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "CMD"
-    )]
+    #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<OsString>,
 }
 

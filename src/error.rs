@@ -94,13 +94,17 @@ impl fmt::Display for ResolveErrors {
             if self.total == 1 { "y" } else { "ies" }
         )?;
         for fail in &self.failures {
-            write!(
-                f,
-                "\n  {}: {}\n    {}",
-                fail.entry,
-                escape(&fail.reference),
-                fail.error
-            )?;
+            if fail.reference.is_empty() {
+                write!(f, "\n  {}\n    {}", fail.entry, fail.error)?;
+            } else {
+                write!(
+                    f,
+                    "\n  {}: {}\n    {}",
+                    fail.entry,
+                    escape(&fail.reference),
+                    fail.error
+                )?;
+            }
             if let Some(h) = &fail.error.hint {
                 write!(f, "\n    hint: {h}")?;
             }

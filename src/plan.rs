@@ -60,6 +60,8 @@ pub struct Entry {
     pub optional: bool,
     /// Where the entry was defined, for collision messages (`[env]`, `[profiles.x.files.Y]`).
     pub origin: String,
+    /// How failures name the entry: `env NAME`, `files NAME`, or `get` for the command line.
+    pub label: String,
 }
 
 /// `[[import]]`: every top-level key of a JSON value becomes a variable.
@@ -91,6 +93,10 @@ pub struct Planner<'m> {
     instance_index: HashMap<String, usize>,
     fetch_index: HashMap<(usize, Request), usize>,
     diags: Vec<Diagnostic>,
+    /// Problems with references given outside the manifest.
+    cli_diags: Vec<Diagnostic>,
+    /// Schemes whose instance failed, so each problem is reported once.
+    failed: std::collections::HashSet<String>,
 }
 
 impl<'m> Planner<'m> {
@@ -119,6 +125,8 @@ impl<'m> Planner<'m> {
             instance_index: HashMap::new(),
             fetch_index: HashMap::new(),
             diags: Vec::new(),
+            cli_diags: Vec::new(),
+            failed: std::collections::HashSet::new(),
         };
         if let Some(m) = manifest {
             p.diags.extend(m.problems.iter().cloned());
@@ -172,6 +180,17 @@ impl<'m> Planner<'m> {
         if let Some(&i) = self.instance_index.get(scheme) {
             return Ok(i);
         }
+        if self.failed.contains(scheme) {
+            return Err(());
+        }
+        let found = self.new_instance(scheme, span);
+        if found.is_err() {
+            self.failed.insert(scheme.to_owned());
+        }
+        found
+    }
+
+    fn new_instance(&mut self, scheme: &str, span: Option<Range<usize>>) -> Result<usize, ()> {
         let decl = self.decls.iter().find(|d| d.name == scheme).copied();
         let declared_type = decl.and_then(|d| d.settings.iter().find(|s| s.key == "type"));
         let ty = match (declared_type, ProviderType::from_name(scheme)) {
@@ -299,6 +318,7 @@ impl<'m> Planner<'m> {
         origin: String,
     ) {
         if let Some(fetch) = self.add_reference(&r.reference, Some(r.span.clone())) {
+            let label = format!("{} {name}", target_label(&target));
             self.plan.entries.push(Entry {
                 name: name.to_owned(),
                 target,
@@ -308,21 +328,26 @@ impl<'m> Planner<'m> {
                     reference: r.reference.as_str().to_owned(),
                 },
                 optional,
+                label,
                 origin,
             });
         }
     }
 
-    /// Adds a reference given outside a manifest (no span to point at).
+    /// Adds a reference given on the command line or found in the environment. Its
+    /// problems are usage errors, not manifest errors: there is no manifest line to show.
     pub fn add_cli_entry(
         &mut self,
         name: &str,
         target: Target,
         r: &Reference,
-        optional: bool,
+        label: String,
         origin: String,
     ) {
-        if let Some(fetch) = self.add_reference(r, None) {
+        let before = self.diags.len();
+        let fetch = self.add_reference(r, None);
+        self.cli_diags.extend(self.diags.drain(before..));
+        if let Some(fetch) = fetch {
             self.plan.entries.push(Entry {
                 name: name.to_owned(),
                 target,
@@ -331,7 +356,8 @@ impl<'m> Planner<'m> {
                     fragment: r.fragment.clone(),
                     reference: r.as_str().to_owned(),
                 },
-                optional,
+                optional: false,
+                label,
                 origin,
             });
         }
@@ -359,6 +385,7 @@ impl<'m> Planner<'m> {
                     target: Target::Env,
                     source: Source::Value(v.clone()),
                     optional: e.optional,
+                    label: format!("env {}", e.name),
                     origin,
                 }),
             }
@@ -457,8 +484,12 @@ impl<'m> Planner<'m> {
 
     /// The plan, or every problem found, rendered against the manifest.
     pub fn finish(mut self, manifest: Option<&Manifest>) -> Result<Plan, Error> {
-        if self.diags.is_empty() {
+        if self.diags.is_empty() && self.cli_diags.is_empty() {
             return Ok(self.plan);
+        }
+        if self.diags.is_empty() || manifest.is_none() {
+            self.diags.append(&mut self.cli_diags);
+            return Err(usage_error(self.diags));
         }
         // In file order, as a reader goes through the manifest.
         self.diags
@@ -469,19 +500,29 @@ impl<'m> Planner<'m> {
                 source: m.source.clone(),
                 diagnostics: self.diags,
             }))),
-            None => {
-                let mut message = String::new();
-                let mut hint = None;
-                for (i, d) in self.diags.into_iter().enumerate() {
-                    if i > 0 {
-                        message.push_str("\nerror: ");
-                    }
-                    message.push_str(&d.message);
-                    hint = hint.or(d.hint);
-                }
-                Err(Error::Usage { message, hint })
-            }
+            None => Err(usage_error(self.diags)),
         }
+    }
+}
+
+/// Problems without a manifest line to point at, as one usage error.
+fn usage_error(diags: Vec<Diagnostic>) -> Error {
+    let mut message = String::new();
+    let mut hint = None;
+    for (i, d) in diags.into_iter().enumerate() {
+        if i > 0 {
+            message.push_str("\nerror: ");
+        }
+        message.push_str(&d.message);
+        hint = hint.or(d.hint);
+    }
+    Error::Usage { message, hint }
+}
+
+fn target_label(t: &Target) -> &'static str {
+    match t {
+        Target::Env => "env",
+        Target::File { .. } => "files",
     }
 }
 

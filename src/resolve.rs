@@ -22,6 +22,8 @@ pub struct Resolved {
     pub name: String,
     pub target: Target,
     pub value: SecretValue,
+    /// False for plain `{ value = ... }` entries, which are not secrets.
+    pub secret: bool,
     pub origin: String,
 }
 
@@ -91,6 +93,14 @@ pub async fn fetch_all(plan: &Plan, timeout: Duration) -> Vec<(FetchResult, Dura
 /// Resolves the whole plan. Required failures make it an error; optional ones are skipped.
 pub async fn resolve(plan: &Plan, timeout: Duration) -> Result<Outcome, ResolveErrors> {
     let fetched = fetch_all(plan, timeout).await;
+    assemble(plan, &fetched)
+}
+
+/// Builds the variables from fetched values: fragments, imports, and name collisions.
+pub fn assemble(
+    plan: &Plan,
+    fetched: &[(FetchResult, Duration)],
+) -> Result<Outcome, ResolveErrors> {
     let mut outcome = Outcome::default();
     let mut failures = Vec::new();
     let mut total = 0;
@@ -124,11 +134,12 @@ pub async fn resolve(plan: &Plan, timeout: Duration) -> Result<Outcome, ResolveE
                 name: entry.name.clone(),
                 target: entry.target.clone(),
                 value,
+                secret: matches!(entry.source, Source::Fetch { .. }),
                 origin: entry.origin.clone(),
             }),
             Err(error) => {
                 let fail = EntryFailure {
-                    entry: format!("{} {}", target_label(&entry.target), entry.name),
+                    entry: entry.label.clone(),
                     reference: reference.map_or_else(String::new, |(r, _)| r.to_owned()),
                     error,
                 };
@@ -164,6 +175,7 @@ pub async fn resolve(plan: &Plan, timeout: Duration) -> Result<Outcome, ResolveE
                         name,
                         target: Target::Env,
                         value,
+                        secret: true,
                         origin: format!("{} ({})", import.origin, escape(&import.reference)),
                     });
                 }
@@ -206,13 +218,6 @@ pub async fn resolve(plan: &Plan, timeout: Duration) -> Result<Outcome, ResolveE
         Ok(outcome)
     } else {
         Err(ResolveErrors { failures, total })
-    }
-}
-
-fn target_label(t: &Target) -> &'static str {
-    match t {
-        Target::Env => "env",
-        Target::File { .. } => "files",
     }
 }
 

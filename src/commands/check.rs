@@ -24,7 +24,6 @@ pub fn run(g: &Global, timeout: Duration) -> Result<u8, Error> {
         "VERSION".to_owned(),
         "STATUS".to_owned(),
     ]];
-    let mut failed = 0;
     let mut push = |name: &str,
                     reference: &str,
                     fetch: Option<usize>,
@@ -46,10 +45,7 @@ pub fn run(g: &Global, timeout: Duration) -> Result<u8, Error> {
         let status = match status {
             Ok(s) => s,
             Err(e) if optional => format!("optional, unset: {e}"),
-            Err(e) => {
-                failed += 1;
-                format!("FAILED: {e}")
-            }
+            Err(e) => format!("FAILED: {e}"),
         };
         rows.push([
             name.to_owned(),
@@ -106,12 +102,9 @@ pub fn run(g: &Global, timeout: Duration) -> Result<u8, Error> {
         );
         writeln!(out, "{}", line.trim_end()).map_err(|e| Error::io("cannot write to stdout", e))?;
     }
-    if failed > 0 {
-        eprintln!(
-            "error: {failed} required entr{} cannot be resolved",
-            if failed == 1 { "y" } else { "ies" }
-        );
-        return Ok(1);
+    // The same assembly exec does: name collisions and import problems fail here too.
+    if let Err(e) = resolve::assemble(&plan, &fetched) {
+        return Err(Error::Resolve(e));
     }
     Ok(0)
 }

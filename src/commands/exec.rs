@@ -133,7 +133,7 @@ fn build_plan(g: &Global, manifest: Option<&Manifest>, env_refs: bool) -> Result
                     k,
                     Target::Env,
                     &r,
-                    false,
+                    format!("env {k}"),
                     format!("environment variable {k}"),
                 ),
                 Err(e) => {

@@ -40,30 +40,30 @@ pub fn run(g: &Global, format: ExportFormat, timeout: Duration) -> Result<u8, Er
                 ),
             });
         };
-        vars.push((e.name.as_str(), text));
+        vars.push((e.name.as_str(), text, e.secret));
     }
     let mut out = Vec::new();
     match format {
         ExportFormat::Dotenv => {
-            for (k, v) in &vars {
+            for (k, v, _) in &vars {
                 out.extend(format!("{k}=\"{}\"\n", dotenv_escape(v)).bytes());
             }
         }
         ExportFormat::Shell => {
-            for (k, v) in &vars {
+            for (k, v, _) in &vars {
                 out.extend(format!("export {k}='{}'\n", v.replace('\'', "'\\''")).bytes());
             }
         }
         ExportFormat::Json => {
             let map: serde_json::Map<String, serde_json::Value> = vars
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned())))
+                .map(|(k, v, _)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned())))
                 .collect();
             out.extend(serde_json::to_vec_pretty(&map).unwrap_or_default());
             out.push(b'\n');
         }
         ExportFormat::Gitlab => {
-            for (k, v) in &vars {
+            for (k, v, _) in &vars {
                 if v.contains(['\n', '\r']) {
                     return Err(Error::Inject {
                         message: format!(
@@ -105,7 +105,7 @@ fn dotenv_escape(v: &str) -> String {
 
 /// Masks every line of every value in the job log, then appends the variables to the file
 /// GitHub Actions names in `$GITHUB_ENV`, each with a delimiter that is not in the value.
-fn github(vars: &[(&str, &str)]) -> Result<u8, Error> {
+fn github(vars: &[(&str, &str, bool)]) -> Result<u8, Error> {
     let Some(path) = std::env::var_os("GITHUB_ENV") else {
         return Err(Error::Usage {
             message: "GITHUB_ENV is not set: --format github runs inside a GitHub Actions step"
@@ -115,8 +115,9 @@ fn github(vars: &[(&str, &str)]) -> Result<u8, Error> {
     };
     let mut stdout = std::io::stdout().lock();
     let mut block = String::new();
-    for (k, v) in vars {
-        for line in v.lines().filter(|l| !l.trim().is_empty()) {
+    for (k, v, secret) in vars {
+        // Plain values are not secrets; masking "info" would hide every "info" in the log.
+        for line in v.lines().filter(|l| *secret && !l.trim().is_empty()) {
             writeln!(stdout, "::add-mask::{line}")
                 .map_err(|e| Error::io("cannot write to stdout", e))?;
         }

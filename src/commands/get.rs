@@ -13,7 +13,13 @@ pub fn run(g: &Global, reference: &str, timeout: Duration) -> Result<u8, Error> 
     let r = parse_reference(reference)?;
     let manifest = find_manifest(g)?;
     let mut planner = Planner::providers_only(manifest.as_ref(), g.profile.as_deref());
-    planner.add_cli_entry("value", Target::Env, &r, false, "the command line".into());
+    planner.add_cli_entry(
+        "value",
+        Target::Env,
+        &r,
+        "get".into(),
+        "the command line".into(),
+    );
     let plan = planner.finish(manifest.as_ref())?;
     let rt = runtime()?;
     let outcome = rt

@@ -18,7 +18,6 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::cli::parse_duration;
@@ -221,7 +220,7 @@ pub async fn load(c: &Config, service: &str) -> Result<SdkConfig, ProviderError>
     let assumed = tokio::time::timeout(Duration::from_secs(10), provider.provide_credentials())
         .await
         .map_err(|_| "no answer from STS within 10s".to_owned())
-        .and_then(|r| r.map_err(|e| DisplayErrorContext(&e).to_string()))
+        .and_then(|r| r.map_err(|e| error_chain(&e)))
         .map_err(|e| {
             ProviderError::new(
                 ErrorKind::Auth,
@@ -241,7 +240,7 @@ pub async fn load(c: &Config, service: &str) -> Result<SdkConfig, ProviderError>
 pub fn error<E, R>(e: &SdkError<E, R>, what: &str, region: &str, service: &str) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match e {
         SdkError::ServiceError(se) => {
@@ -260,12 +259,12 @@ where
             ErrorKind::Unreachable,
             format!(
                 "{what}: cannot reach the {service} endpoint (region {region}): {}",
-                escape(&DisplayErrorContext(e).to_string())
+                escape(&error_chain(e))
             ),
         ),
         _ => ProviderError::new(
             ErrorKind::Other,
-            format!("{what}: {}", escape(&DisplayErrorContext(e).to_string())),
+            format!("{what}: {}", escape(&error_chain(e))),
         ),
     }
 }
@@ -324,4 +323,20 @@ pub fn service_error(
         _ => return err,
     };
     err.hint(hint)
+}
+
+/// An error and its causes as one line of their messages (the SDK's own rendering adds a
+/// Debug dump of the request machinery).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = c.source();
+    }
+    out
 }

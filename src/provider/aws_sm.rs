@@ -53,7 +53,7 @@ impl AwsSm {
     ) -> ProviderError
     where
         E: aws_sdk_secretsmanager::error::ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         aws::error(
             e,

@@ -57,7 +57,7 @@ impl AwsSsm {
     fn err<E, R>(&self, e: &aws_sdk_ssm::error::SdkError<E, R>, what: &str) -> ProviderError
     where
         E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         aws::error(e, what, &self.region, SERVICE)
     }

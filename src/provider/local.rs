@@ -169,7 +169,7 @@ impl LocalStore {
                     ErrorKind::NotFound,
                     format!("local store `{shown}` does not exist"),
                 )
-                .hint("create it with `sx init`, or set `path` in [providers.local]"));
+                .hint("`sx init` creates the default store; `sx set` creates a store named by `path` in [providers.local]"));
             }
             Err(e) => {
                 return Err(ProviderError::new(
@@ -270,8 +270,13 @@ impl LocalStore {
 
     /// Holds the store's lock for a read-modify-write.
     fn lock(&self) -> Result<nix::fcntl::Flock<File>, ProviderError> {
-        let mut lock_path = self.path.clone().into_os_string();
-        lock_path.push(".lock");
+        let lock_path = self.path.with_file_name(format!(
+            ".{}.lock",
+            self.path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("store")
+        ));
         let f = OpenOptions::new()
             .write(true)
             .create(true)
@@ -334,7 +339,15 @@ impl LocalStore {
             }
         })?;
         let _lock = self.lock()?;
-        let mut doc = self.read_doc()?;
+        // The first write to a store named in the manifest creates it.
+        let mut doc = if self.path.exists() {
+            self.read_doc()?
+        } else {
+            StoreDoc {
+                sx_store: 1,
+                secrets: BTreeMap::new(),
+            }
+        };
         if let Some(mut old) = doc
             .secrets
             .insert(name.to_owned(), B64.encode(value.expose()))

@@ -175,7 +175,7 @@ impl SettingsReader<'_> {
         self.ok = false;
         self.diags.push(Diagnostic::new(
             format!(
-                "`{}` in a `{}` provider must be {expected}, not {}",
+                "`{}` for provider type `{}` must be {expected}, not {}",
                 s.key,
                 self.context,
                 s.value.kind()
@@ -251,7 +251,7 @@ impl SettingsReader<'_> {
             self.diags.push(
                 Diagnostic::new(
                     format!(
-                        "unknown key `{}` for a `{}` provider",
+                        "unknown key `{}` for provider type `{}`",
                         escape(&s.key),
                         self.context
                     ),

@@ -416,6 +416,10 @@ fn role_arn_assumes_a_role_before_reading() {
     assert_eq!(sb.read_out("v"), b"via-role");
     // STS speaks the query protocol (no X-Amz-Target): one AssumeRole call, then the read.
     let seen = proxy.seen.lock().expect("lock").clone();
-    assert_eq!(seen.first().map(String::as_str), Some("query.AssumeRole"), "{seen:?}");
+    assert_eq!(
+        seen.first().map(String::as_str),
+        Some("query.AssumeRole"),
+        "{seen:?}"
+    );
     assert_eq!(proxy.count("GetSecretValue"), 1, "{seen:?}");
 }

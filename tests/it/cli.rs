@@ -1,0 +1,169 @@
+//! Command-line behaviour outside `exec`'s core: check, get, export, and usage errors.
+
+use crate::support::*;
+
+#[test]
+fn check_finds_what_exec_would_refuse() {
+    let sb = Sandbox::new();
+    sb.init_local();
+    sb.set_local("prod/db", br#"{"user":"u","password":"p"}"#);
+    sb.manifest(
+        "[env]\nDB_USER = { value = \"x\" }\n\n[[import]]\nref = \"local://prod/db\"\nprefix = \"DB_\"\n",
+    );
+    let o = sb.run(["check"]);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "`DB_USER` is produced twice: by [env] and by [[import]] #1 (local://prod/db)"
+        ),
+        "{err}"
+    );
+    assert!(
+        !err.contains("env DB_USER: \n"),
+        "no empty reference: {err}"
+    );
+    // The table lists every entry and never a value.
+    assert!(
+        stdout(&o).contains("[[import]] #1  local://prod/db  local     latest   ok"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(code(&sb.run(["exec", "--", "true"])), 125);
+}
+
+#[test]
+fn a_provider_setting_problem_is_reported_once() {
+    let sb = Sandbox::new();
+    sb.manifest(
+        "[providers.aws-sm]\nretries = 3\n\n[env]\nA = \"aws-sm://a\"\nB = \"aws-sm://b\"\n",
+    );
+    let err = stderr(&sb.run(["check"]));
+    assert_eq!(
+        err.matches("unknown key `retries` for provider type `aws-sm`")
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("sx.toml:2:1"), "{err}");
+    assert!(err.contains("1 problem in"), "{err}");
+}
+
+#[test]
+fn exec_options_are_checked_and_the_command_may_follow_without_a_separator() {
+    let sb = Sandbox::new();
+    sb.manifest("[env]\nA = { value = \"1\" }\n");
+    let o = sb.run(["exec", "--bogus", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    assert!(
+        stderr(&o).contains("unexpected argument '--bogus'"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(code(&sb.run(["exec", "sh", "-c", "exit 3"])), 3);
+    // Options of the command are the command's.
+    let o = sb.run([
+        "exec",
+        "sh",
+        "-c",
+        "printf %s \"$1\" > \"$OUT/a\"",
+        "sh",
+        "--bogus",
+    ]);
+    assert_success(&o);
+    assert_eq!(sb.read_out("a"), b"--bogus");
+}
+
+#[test]
+fn a_bad_command_line_reference_is_a_usage_error_even_under_a_manifest() {
+    let sb = Sandbox::new();
+    sb.manifest("[env]\nA = { value = \"1\" }\n");
+    let o = sb.run(["get", "local://x?version=2"]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(err.contains("unknown query key `version`"), "{err}");
+    assert!(!err.contains("sx.toml"), "{err}");
+
+    sb.init_local();
+    let o = sb.run(["get", "local://missing"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("  get: local://missing\n    not found"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn export_formats_quote_exactly_and_github_masks_only_secrets() {
+    let sb = Sandbox::new();
+    sb.init_local();
+    sb.set_local("tok", b"it's \"$x\"\nline2");
+    sb.manifest("[env]\nTOK = \"local://tok\"\nLEVEL = { value = \"info\" }\n");
+
+    let o = sb.run(["export"]);
+    assert_success(&o);
+    assert_eq!(
+        stdout(&o),
+        "TOK=\"it's \\\"\\$x\\\"\\nline2\"\nLEVEL=\"info\"\n"
+    );
+
+    let o = sb.run(["export", "--format", "shell"]);
+    assert_success(&o);
+    // The shell itself reads the value back byte for byte.
+    let script = format!("{}printf %s \"$TOK\" > \"$OUT/tok\"", stdout(&o));
+    let back = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .env("OUT", sb.out())
+        .status()
+        .expect("sh");
+    assert!(back.success());
+    assert_eq!(sb.read_out("tok"), b"it's \"$x\"\nline2");
+
+    let o = sb.run(["export", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["TOK"], "it's \"$x\"\nline2");
+    assert_eq!(v["LEVEL"], "info");
+
+    let o = sb.run(["export", "--format", "gitlab"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("cannot hold multi-line values"),
+        "{}",
+        stderr(&o)
+    );
+
+    let github_env = sb.write("github_env", "");
+    let mut sb = sb;
+    sb.env("GITHUB_ENV", github_env.to_str().expect("utf8"));
+    let o = sb.run(["export", "--format", "github"]);
+    assert_success(&o);
+    assert_eq!(stdout(&o), "::add-mask::it's \"$x\"\n::add-mask::line2\n");
+    assert_eq!(
+        std::fs::read_to_string(&github_env).expect("read"),
+        "TOK<<SX_EOF_0\nit's \"$x\"\nline2\nSX_EOF_0\nLEVEL<<SX_EOF_0\ninfo\nSX_EOF_0\n"
+    );
+}
+
+#[test]
+fn a_store_named_in_the_manifest_is_created_by_the_first_set() {
+    let sb = Sandbox::new();
+    sb.init_local();
+    sb.manifest("[providers.local]\npath = \"team/secrets.age\"\n\n[env]\nT = \"local://t\"\n");
+    std::fs::create_dir_all(sb.path().join("team")).expect("mkdir");
+    let o = sb.run(["get", "local://t"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("`sx set` creates a store named by `path`"),
+        "{}",
+        stderr(&o)
+    );
+    sb.set_local("t", b"team value");
+    assert_eq!(sb.run(["get", "local://t"]).stdout, b"team value");
+    let mut names: Vec<_> = std::fs::read_dir(sb.path().join("team"))
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name().into_string().expect("utf8"))
+        .collect();
+    names.sort();
+    assert_eq!(names, [".secrets.age.lock", "secrets.age"]);
+}
