@@ -32,12 +32,18 @@ pub struct Resolved {
 pub struct Outcome {
     pub entries: Vec<Resolved>,
     pub skipped: Vec<EntryFailure>,
+    /// The connected providers, kept for lease renewal and revocation.
+    pub providers: Vec<Provider>,
 }
 
 type FetchResult = Result<SecretValue, ProviderError>;
 
+/// What `fetch_all` read, and the connected providers (which may hold leases to renew and
+/// revoke).
+pub type Fetched = (Vec<(FetchResult, Duration)>, Vec<Provider>);
+
 /// Fetches every read of the plan, each once, concurrently, within `timeout`.
-pub async fn fetch_all(plan: &Plan, timeout: Duration) -> Vec<(FetchResult, Duration)> {
+pub async fn fetch_all(plan: &Plan, timeout: Duration) -> Fetched {
     let mut by_instance: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, f) in plan.fetches.iter().enumerate() {
         by_instance.entry(f.instance).or_default().push(i);
@@ -48,13 +54,16 @@ pub async fn fetch_all(plan: &Plan, timeout: Duration) -> Vec<(FetchResult, Dura
         let requests: Vec<_> = fetches.iter().map(|&f| plan.fetches[f].request.clone()).collect();
         let work = async {
             match Provider::connect(&inst.config).await {
-                Ok(p) => p.fetch_batch(&requests).await,
-                Err(e) => requests.iter().map(|_| Err(e.clone())).collect(),
+                Ok(p) => {
+                    let r = p.fetch_batch(&requests).await;
+                    (Some(p), r)
+                }
+                Err(e) => (None, requests.iter().map(|_| Err(e.clone())).collect()),
             }
         };
-        let results = match tokio::time::timeout(timeout, work).await {
+        let (provider, results) = match tokio::time::timeout(timeout, work).await {
             Ok(r) => r,
-            Err(_) => requests
+            Err(_) => (None, requests
                 .iter()
                 .map(|_| {
                     Err(ProviderError::new(
@@ -63,19 +72,23 @@ pub async fn fetch_all(plan: &Plan, timeout: Duration) -> Vec<(FetchResult, Dura
                     )
                     .hint("raise the deadline with --timeout, or check the network path to the provider"))
                 })
-                .collect(),
+                .collect()),
         };
         let took = started.elapsed();
-        fetches.into_iter().zip(results).map(move |(f, r)| (f, r, took))
+        let rows: Vec<_> = fetches.into_iter().zip(results).map(move |(f, r)| (f, r, took)).collect();
+        (provider, rows)
     });
     let mut out: Vec<Option<(FetchResult, Duration)>> =
         (0..plan.fetches.len()).map(|_| None).collect();
-    for batch in join_all(jobs).await {
+    let mut providers = Vec::new();
+    for (provider, batch) in join_all(jobs).await {
+        providers.extend(provider);
         for (f, r, took) in batch {
             out[f] = Some((r, took));
         }
     }
-    out.into_iter()
+    let results = out
+        .into_iter()
         .map(|o| {
             o.unwrap_or_else(|| {
                 (
@@ -87,13 +100,24 @@ pub async fn fetch_all(plan: &Plan, timeout: Duration) -> Vec<(FetchResult, Dura
                 )
             })
         })
-        .collect()
+        .collect();
+    (results, providers)
 }
 
 /// Resolves the whole plan. Required failures make it an error; optional ones are skipped.
 pub async fn resolve(plan: &Plan, timeout: Duration) -> Result<Outcome, ResolveErrors> {
-    let fetched = fetch_all(plan, timeout).await;
-    assemble(plan, &fetched)
+    let (fetched, providers) = fetch_all(plan, timeout).await;
+    match assemble(plan, &fetched) {
+        Ok(mut outcome) => {
+            outcome.providers = providers;
+            Ok(outcome)
+        }
+        Err(e) => {
+            // Fail closed all the way: leases taken for a run that will not happen go back.
+            join_all(providers.iter().map(Provider::shutdown)).await;
+            Err(e)
+        }
+    }
 }
 
 /// Builds the variables from fetched values: fragments, imports, and name collisions.

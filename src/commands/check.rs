@@ -15,7 +15,11 @@ pub fn run(g: &Global, timeout: Duration) -> Result<u8, Error> {
     let manifest = require_manifest(g)?;
     let plan = Planner::new(Some(&manifest), g.profile.as_deref()).finish(Some(&manifest))?;
     let rt = runtime()?;
-    let fetched = rt.block_on(resolve::fetch_all(&plan, timeout));
+    let (fetched, providers) = rt.block_on(resolve::fetch_all(&plan, timeout));
+    // check only looks: leases it took are returned at once.
+    rt.block_on(futures_util::future::join_all(
+        providers.iter().map(crate::provider::Provider::shutdown),
+    ));
 
     let mut rows = vec![[
         "NAME".to_owned(),

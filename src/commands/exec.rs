@@ -41,17 +41,85 @@ pub fn run(g: &Global, args: &ExecArgs) -> Result<u8, Error> {
         });
     }
 
-    let outcome = {
-        let rt = runtime()?;
-        let outcome = rt.block_on(resolve::resolve(&plan, args.timeout.timeout));
-        // Dropping the runtime joins its threads before the child starts.
-        drop(rt);
-        outcome.map_err(Error::Resolve)?
-    };
+    let rt = runtime()?;
+    let mut outcome = rt
+        .block_on(resolve::resolve(&plan, args.timeout.timeout))
+        .map_err(Error::Resolve)?;
+    let providers = std::mem::take(&mut outcome.providers);
+    let upkeep = providers.iter().any(crate::provider::Provider::has_upkeep);
     for skipped in &outcome.skipped {
         tracing::warn!("optional {} left unset: {}", skipped.entry, skipped.error);
     }
 
+    let prepared = inject(args, &outcome);
+    drop(outcome);
+    let (env, run_dir) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            // The command will not run: give back what was leased for it.
+            rt.block_on(futures_util::future::join_all(
+                providers.iter().map(crate::provider::Provider::shutdown),
+            ));
+            return Err(e);
+        }
+    };
+
+    let spec = ChildSpec {
+        argv: &args.command,
+        env: env.vars(),
+    };
+    if args.replace {
+        if upkeep {
+            tracing::warn!(
+                "--exec: vault leases and tokens will be neither renewed nor revoked, since sx is replaced"
+            );
+        }
+        return Err(exec::replace(&spec));
+    }
+    // Leases are renewed on their own thread while the command runs, and revoked after.
+    let keeper = upkeep.then(|| Keeper::start(rt, providers));
+    let result = exec::run(&spec);
+    if let Some(k) = keeper {
+        k.finish();
+    }
+    drop(env);
+    drop(run_dir);
+    result
+}
+
+/// The thread that keeps leases alive during the run and revokes them after it.
+struct Keeper {
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Keeper {
+    fn start(rt: tokio::runtime::Runtime, providers: Vec<crate::provider::Provider>) -> Self {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            rt.block_on(async move {
+                let keep = futures_util::future::join_all(providers.iter().map(|p| p.keep_alive()));
+                tokio::select! {
+                    _ = keep => {}
+                    _ = stopped => {}
+                }
+                futures_util::future::join_all(providers.iter().map(|p| p.shutdown())).await;
+            });
+        });
+        Self { stop, thread }
+    }
+
+    fn finish(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
+/// The child's environment and secret files, with every problem reported together.
+fn inject(
+    args: &ExecArgs,
+    outcome: &resolve::Outcome,
+) -> Result<(ChildEnv, Option<RunDir>), Error> {
     let mut env = ChildEnv::inherit(args.clean_env);
     let mut run_dir: Option<RunDir> = None;
     let mut problems = Vec::new();
@@ -74,23 +142,11 @@ pub fn run(g: &Global, args: &ExecArgs) -> Result<u8, Error> {
             problems.push(e);
         }
     }
-    drop(outcome);
     if let Some(first) = combine(problems) {
         return Err(first);
     }
     env.check_total(&args.command)?;
-
-    let spec = ChildSpec {
-        argv: &args.command,
-        env: env.vars(),
-    };
-    if args.replace {
-        return Err(exec::replace(&spec));
-    }
-    let code = exec::run(&spec)?;
-    drop(env);
-    drop(run_dir);
-    Ok(code)
+    Ok((env, run_dir))
 }
 
 /// The manifest's plan, plus references found in the environment with `--env-refs`.

@@ -25,6 +25,12 @@ pub fn run(g: &Global, reference: &str, timeout: Duration) -> Result<u8, Error> 
     let outcome = rt
         .block_on(resolve::resolve(&plan, timeout))
         .map_err(Error::Resolve)?;
+    rt.block_on(futures_util::future::join_all(
+        outcome
+            .providers
+            .iter()
+            .map(crate::provider::Provider::release),
+    ));
     let Some(entry) = outcome.entries.first() else {
         return Ok(1);
     };

@@ -10,6 +10,7 @@ pub mod aws_ssm;
 pub mod env;
 pub mod file;
 pub mod local;
+pub mod vault;
 
 use std::ops::Range;
 use std::path::Path;
@@ -69,7 +70,7 @@ impl ProviderType {
     pub fn is_available(self) -> bool {
         matches!(
             self,
-            Self::Local | Self::Env | Self::File | Self::AwsSm | Self::AwsSsm
+            Self::Local | Self::Env | Self::File | Self::AwsSm | Self::AwsSsm | Self::Vault
         )
     }
 
@@ -109,6 +110,7 @@ impl ProviderType {
             Self::File => file::check_path(&r.path),
             Self::Local => local::check_name(&r.path),
             Self::AwsSsm => aws_ssm::check_path(&r.path),
+            Self::Vault => vault::check_path(&r.path),
             _ => Ok(()),
         }
     }
@@ -122,6 +124,7 @@ pub enum ProviderConfig {
     File,
     AwsSm(aws::Config),
     AwsSsm(aws::Config),
+    Vault(vault::Config),
 }
 
 impl ProviderConfig {
@@ -151,6 +154,7 @@ impl ProviderConfig {
             }
             ProviderType::AwsSm => Self::AwsSm(aws::Config::read(&mut r)),
             ProviderType::AwsSsm => Self::AwsSsm(aws::Config::read(&mut r)),
+            ProviderType::Vault => Self::Vault(vault::Config::read(&mut r, base_dir)),
             _ => return None,
         };
         r.ok.then_some(config)
@@ -190,6 +194,17 @@ impl SettingsReader<'_> {
             SettingValue::String(v) => Some((v.clone(), s.value_span.clone())),
             _ => {
                 self.wrong(&s, "a string");
+                None
+            }
+        }
+    }
+
+    pub fn table(&mut self, key: &str) -> Option<(Vec<Setting>, Range<usize>)> {
+        let s = self.find(key)?.clone();
+        match &s.value {
+            SettingValue::Table(v) => Some((v.clone(), s.value_span.clone())),
+            _ => {
+                self.wrong(&s, "a table");
                 None
             }
         }
@@ -290,6 +305,7 @@ pub enum Provider {
     File(file::FileProvider),
     AwsSm(aws_sm::AwsSm),
     AwsSsm(aws_ssm::AwsSsm),
+    Vault(Box<vault::Vault>),
 }
 
 impl Provider {
@@ -302,6 +318,7 @@ impl Provider {
             ProviderConfig::File => Self::File(file::FileProvider),
             ProviderConfig::AwsSm(c) => Self::AwsSm(aws_sm::AwsSm::connect(c).await?),
             ProviderConfig::AwsSsm(c) => Self::AwsSsm(aws_ssm::AwsSsm::connect(c).await?),
+            ProviderConfig::Vault(c) => Self::Vault(Box::new(vault::Vault::connect(c).await?)),
         })
     }
 
@@ -316,6 +333,7 @@ impl Provider {
             Self::File(p) => requests.iter().map(|r| p.fetch(r)).collect(),
             Self::AwsSm(p) => p.fetch_batch(requests).await,
             Self::AwsSsm(p) => p.fetch_batch(requests).await,
+            Self::Vault(p) => p.fetch_batch(requests).await,
         }
     }
 
@@ -325,6 +343,7 @@ impl Provider {
             Self::Local(p) => p.list(prefix),
             Self::AwsSm(p) => p.list(prefix).await,
             Self::AwsSsm(p) => p.list(prefix).await,
+            Self::Vault(p) => p.list(prefix).await,
             Self::Env(_) | Self::File(_) => Err(unsupported("listing")),
         }
     }
@@ -334,6 +353,7 @@ impl Provider {
             Self::Local(p) => p.set(path, value),
             Self::AwsSm(p) => p.set(path, value).await,
             Self::AwsSsm(p) => p.set(path, value).await,
+            Self::Vault(p) => p.set(path, value).await,
             Self::Env(_) | Self::File(_) => Err(unsupported("writing")),
         }
     }
@@ -344,7 +364,42 @@ impl Provider {
             Self::Local(p) => p.remove(path),
             Self::AwsSm(p) => p.remove(path, force).await,
             Self::AwsSsm(p) => p.remove(path).await,
+            Self::Vault(p) => p.remove(path, force).await,
             Self::Env(_) | Self::File(_) => Err(unsupported("deleting")),
+        }
+    }
+}
+
+impl Provider {
+    /// Whether the provider holds leases or tokens to renew while the command runs, or to
+    /// revoke after it exits.
+    pub fn has_upkeep(&self) -> bool {
+        match self {
+            Self::Vault(p) => p.has_upkeep(),
+            _ => false,
+        }
+    }
+
+    /// Renews what needs renewing; runs until dropped.
+    pub async fn keep_alive(&self) {
+        match self {
+            Self::Vault(p) => p.keep_alive().await,
+            _ => std::future::pending().await,
+        }
+    }
+
+    /// Revokes leases and login tokens as configured, once the values are no longer needed.
+    pub async fn shutdown(&self) {
+        if let Self::Vault(p) = self {
+            p.shutdown(true).await;
+        }
+    }
+
+    /// Revokes only what sx holds for itself (a login token): the values handed out (`get`,
+    /// `export`) must stay valid after sx exits.
+    pub async fn release(&self) {
+        if let Self::Vault(p) = self {
+            p.shutdown(false).await;
         }
     }
 }

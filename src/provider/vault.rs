@@ -1,0 +1,1025 @@
+//! `vault://MOUNT/PATH`: HashiCorp Vault and OpenBao, over their `/v1` HTTP API.
+//!
+//! KV version 1 and 2 are told apart from the mount's options (`sys/internal/ui/mounts`), so
+//! references never spell `data/`. Other engines are read as they are; their leases are
+//! renewed while the command runs and revoked when it exits. Auth methods: token, AppRole,
+//! Kubernetes and JWT/OIDC; a token sx obtained by logging in is revoked at exit.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value as Json, json};
+
+use crate::cli::parse_duration;
+use crate::error::{ErrorKind, ProviderError};
+use crate::manifest::reference::{Reference, escape, looks_like_reference};
+use crate::manifest::{Setting, SettingValue};
+use crate::provider::{Request, SettingsReader, env, file};
+use crate::secret::SecretValue;
+
+type Answer = Result<SecretValue, ProviderError>;
+
+/// How sx logs in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Auth {
+    /// `VAULT_TOKEN`, else `token` (a reference), else `token_file`, else `~/.vault-token`.
+    Token {
+        token: Option<String>,
+        token_file: Option<PathBuf>,
+    },
+    AppRole {
+        mount: String,
+        role_id: String,
+        secret_id: Option<String>,
+    },
+    Kubernetes {
+        mount: String,
+        role: String,
+        token_file: PathBuf,
+    },
+    Jwt {
+        mount: String,
+        role: Option<String>,
+        /// A file holding the JWT; without it, the GitHub Actions OIDC endpoint is asked.
+        token_file: Option<PathBuf>,
+        audience: Option<String>,
+    },
+}
+
+impl Auth {
+    fn method(&self) -> &'static str {
+        match self {
+            Self::Token { .. } => "token",
+            Self::AppRole { .. } => "approle",
+            Self::Kubernetes { .. } => "kubernetes",
+            Self::Jwt { .. } => "jwt",
+        }
+    }
+}
+
+/// `[providers.vault]` settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub address: Option<String>,
+    pub namespace: Option<String>,
+    pub ca_cert: Option<PathBuf>,
+    pub skip_verify: bool,
+    pub auth: Auth,
+    /// Revoke the leases of dynamic secrets when the command exits.
+    pub revoke_on_exit: bool,
+    /// Revoke a token sx obtained by logging in when the command exits.
+    pub revoke_token: bool,
+    pub max_attempts: u32,
+    pub timeout: Duration,
+}
+
+const KEYS: &[&str] = &[
+    "address",
+    "namespace",
+    "ca_cert",
+    "skip_verify",
+    "auth",
+    "revoke_on_exit",
+    "revoke_token",
+    "max_attempts",
+    "timeout",
+];
+
+impl Config {
+    pub fn read(r: &mut SettingsReader<'_>, base_dir: &std::path::Path) -> Self {
+        let mut c = Self {
+            address: r.string("address").map(|(v, _)| v),
+            namespace: r.string("namespace").map(|(v, _)| v),
+            ca_cert: r.string("ca_cert").map(|(v, _)| base_dir.join(v)),
+            skip_verify: r.boolean("skip_verify").unwrap_or(false),
+            auth: Auth::Token {
+                token: None,
+                token_file: None,
+            },
+            revoke_on_exit: r.boolean("revoke_on_exit").unwrap_or(true),
+            revoke_token: r.boolean("revoke_token").unwrap_or(true),
+            max_attempts: 4,
+            timeout: Duration::from_secs(10),
+        };
+        if let Some((n, span)) = r.integer("max_attempts") {
+            match u32::try_from(n) {
+                Ok(n) if (1..=20).contains(&n) => c.max_attempts = n,
+                _ => r.invalid("`max_attempts` must be between 1 and 20".into(), span, None),
+            }
+        }
+        if let Some((v, span)) = r.string("timeout") {
+            match parse_duration(&v) {
+                Ok(d) => c.timeout = d,
+                Err(e) => r.invalid(format!("`timeout`: {e}"), span, Some("e.g. \"10s\"")),
+            }
+        }
+        if let Some((table, span)) = r.table("auth")
+            && let Some(a) = read_auth(r, &table, span, base_dir)
+        {
+            c.auth = a;
+        }
+        r.finish(KEYS);
+        c
+    }
+}
+
+fn read_auth(
+    r: &mut SettingsReader<'_>,
+    table: &[Setting],
+    span: std::ops::Range<usize>,
+    base_dir: &std::path::Path,
+) -> Option<Auth> {
+    let get = |k: &str| {
+        table
+            .iter()
+            .find(|s| s.key == k)
+            .and_then(|s| match &s.value {
+                SettingValue::String(v) => Some(v.clone()),
+                _ => None,
+            })
+    };
+    let method = get("method").unwrap_or_else(|| "token".into());
+    let mount = |default: &str| get("mount").unwrap_or_else(|| default.to_owned());
+    let (auth, known): (Option<Auth>, &[&str]) = match method.as_str() {
+        "token" => (
+            Some(Auth::Token {
+                token: get("token"),
+                token_file: get("token_file").map(|p| base_dir.join(p)),
+            }),
+            &["method", "token", "token_file"],
+        ),
+        "approle" => (
+            get("role_id").map(|role_id| Auth::AppRole {
+                mount: mount("approle"),
+                role_id,
+                secret_id: get("secret_id"),
+            }),
+            &["method", "mount", "role_id", "secret_id"],
+        ),
+        "kubernetes" => (
+            get("role").map(|role| Auth::Kubernetes {
+                mount: mount("kubernetes"),
+                role,
+                token_file: get("token_file").map_or_else(
+                    || PathBuf::from("/var/run/secrets/kubernetes.io/serviceaccount/token"),
+                    |p| base_dir.join(p),
+                ),
+            }),
+            &["method", "mount", "role", "token_file"],
+        ),
+        "jwt" | "oidc" => (
+            Some(Auth::Jwt {
+                mount: mount("jwt"),
+                role: get("role"),
+                token_file: get("token_file").map(|p| base_dir.join(p)),
+                audience: get("audience"),
+            }),
+            &["method", "mount", "role", "token_file", "audience"],
+        ),
+        other => {
+            r.invalid(
+                format!("unknown vault auth method `{}`", escape(other)),
+                span,
+                Some("methods: token, approle, kubernetes, jwt"),
+            );
+            return None;
+        }
+    };
+    for s in table {
+        if !known.contains(&s.key.as_str()) {
+            r.invalid(
+                format!(
+                    "unknown key `{}` in vault auth method `{method}`",
+                    escape(&s.key)
+                ),
+                s.key_span.clone(),
+                Some(&format!("expected one of {}", known.join(", "))),
+            );
+        } else if !matches!(s.value, SettingValue::String(_)) {
+            r.invalid(
+                format!("`auth.{}` must be a string", s.key),
+                s.value_span.clone(),
+                None,
+            );
+        }
+    }
+    if auth.is_none() {
+        let need = if method == "approle" {
+            "role_id"
+        } else {
+            "role"
+        };
+        r.invalid(
+            format!("vault auth method `{method}` needs `{need}`"),
+            span,
+            None,
+        );
+    }
+    auth
+}
+
+pub fn check_path(path: &str) -> Result<(), (String, Option<String>)> {
+    if path.starts_with('/') || !path.contains('/') || path.contains("//") {
+        return Err((
+            format!("`{}` is not MOUNT/PATH", escape(path)),
+            Some("write vault://MOUNT/PATH, e.g. vault://secret/app#token".into()),
+        ));
+    }
+    Ok(())
+}
+
+/// What a mount is, from `sys/internal/ui/mounts/PATH`.
+#[derive(Clone, Debug)]
+struct Mount {
+    /// With a trailing slash, e.g. `secret/`.
+    path: String,
+    kv: Option<u8>,
+}
+
+/// A lease to renew while the command runs and revoke when it exits.
+#[derive(Clone, Debug)]
+struct Lease {
+    id: String,
+    duration: Duration,
+    renewable: bool,
+}
+
+pub struct Vault {
+    http: reqwest::Client,
+    addr: String,
+    namespace: Option<String>,
+    token: SecretValue,
+    /// The token came from a login by sx (and is sx's to revoke).
+    logged_in: bool,
+    token_ttl: Option<(Duration, bool)>,
+    config: Config,
+    mounts: Mutex<HashMap<String, Mount>>,
+    leases: Mutex<Vec<Lease>>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("addr", &self.addr)
+            .field("namespace", &self.namespace)
+            .finish_non_exhaustive()
+    }
+}
+
+fn perr(kind: ErrorKind, msg: impl Into<String>) -> ProviderError {
+    ProviderError::new(kind, msg)
+}
+
+/// Reads a credential given as a reference (`env://`, `file://`) or, for non-secret values
+/// such as a role id, as plain text.
+fn credential(value: &str, what: &str) -> Result<SecretValue, ProviderError> {
+    if !looks_like_reference(value) {
+        return Ok(SecretValue::from_slice(value.as_bytes()));
+    }
+    let r = Reference::parse(value)
+        .map_err(|e| perr(ErrorKind::Malformed, format!("{what}: {}", e.message)))?;
+    let req = Request {
+        path: r.path.clone(),
+        query: Vec::new(),
+        tree: false,
+    };
+    let v = match r.scheme.as_str() {
+        "env" => env::EnvProvider.fetch(&req),
+        "file" => file::FileProvider.fetch(&req),
+        other => {
+            return Err(perr(
+                ErrorKind::Unsupported,
+                format!("{what}: `{other}://` cannot hold a vault credential"),
+            )
+            .hint("use env://NAME or file:///path"));
+        }
+    }
+    .map_err(|e| perr(e.kind, format!("{what}: {}", e.message)))?;
+    // Files and variables often end with a newline that is not part of the credential.
+    let trimmed = v.expose().trim_ascii_end();
+    Ok(SecretValue::from_slice(trimmed))
+}
+
+impl Vault {
+    pub async fn connect(config: &Config) -> Result<Self, ProviderError> {
+        let addr = config
+            .address
+            .clone()
+            .or_else(|| std::env::var("VAULT_ADDR").ok().filter(|v| !v.is_empty()))
+            .ok_or_else(|| {
+                perr(ErrorKind::Other, "no vault address")
+                    .hint("set `address` in [providers.vault], or VAULT_ADDR")
+            })?
+            .trim_end_matches('/')
+            .to_owned();
+        let namespace = config.namespace.clone().or_else(|| {
+            std::env::var("VAULT_NAMESPACE")
+                .ok()
+                .filter(|v| !v.is_empty())
+        });
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(config.timeout)
+            .user_agent(concat!("sx/", env!("CARGO_PKG_VERSION")));
+        let ca = config.ca_cert.clone().or_else(|| {
+            std::env::var_os("VAULT_CACERT")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
+        if let Some(ca) = &ca {
+            let pem = std::fs::read(ca).map_err(|e| {
+                perr(
+                    ErrorKind::Other,
+                    format!("cannot read CA bundle `{}`: {e}", ca.display()),
+                )
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                perr(
+                    ErrorKind::Malformed,
+                    format!("CA bundle `{}`: {e}", ca.display()),
+                )
+            })?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        let skip = config.skip_verify
+            || std::env::var("VAULT_SKIP_VERIFY")
+                .is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "TRUE" | "yes"));
+        if skip {
+            tracing::warn!(
+                "TLS certificate verification for {addr} is OFF (VAULT_SKIP_VERIFY / skip_verify): anyone on the path can read your secrets"
+            );
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| perr(ErrorKind::Other, format!("cannot set up HTTP: {e}")))?;
+        let mut v = Self {
+            http,
+            addr,
+            namespace,
+            token: SecretValue::from_slice(b""),
+            logged_in: false,
+            token_ttl: None,
+            config: config.clone(),
+            mounts: Mutex::new(HashMap::new()),
+            leases: Mutex::new(Vec::new()),
+        };
+        v.login().await?;
+        Ok(v)
+    }
+
+    /// One HTTP call with the token and namespace, retried on 5xx and 429 with backoff and
+    /// jitter. Returns the status and the JSON body (Null when empty).
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Json>,
+        auth: bool,
+    ) -> Result<(StatusCode, Json), ProviderError> {
+        let url = format!("{}/v1/{}", self.addr, path.trim_start_matches('/'));
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut req = self.http.request(method.clone(), &url);
+            if auth {
+                let token = std::str::from_utf8(self.token.expose()).unwrap_or("");
+                req = req.header("X-Vault-Token", token);
+            }
+            if let Some(ns) = &self.namespace {
+                req = req.header("X-Vault-Namespace", ns);
+            }
+            req = req.header("X-Vault-Request", "true");
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let result = req.send().await;
+            let retry_wait = Duration::from_millis(100 * (1 << attempt.min(6)) + jitter_ms());
+            match result {
+                Ok(resp) => {
+                    let status = resp.status();
+                    if (status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS)
+                        && attempt < self.config.max_attempts
+                    {
+                        tracing::debug!("vault answered {status}; retrying");
+                        tokio::time::sleep(retry_wait).await;
+                        continue;
+                    }
+                    let bytes = resp.bytes().await.map_err(|e| {
+                        perr(
+                            ErrorKind::Unreachable,
+                            format!(
+                                "vault {}: {}",
+                                self.addr,
+                                crate::provider::aws::error_chain(&e)
+                            ),
+                        )
+                    })?;
+                    let json = if bytes.is_empty() {
+                        Json::Null
+                    } else {
+                        serde_json::from_slice(&bytes).unwrap_or(Json::Null)
+                    };
+                    return Ok((status, json));
+                }
+                Err(e) if attempt < self.config.max_attempts && !e.is_builder() && !is_tls(&e) => {
+                    tracing::debug!("vault request failed ({e}); retrying");
+                    tokio::time::sleep(retry_wait).await;
+                }
+                Err(e) => {
+                    let text = crate::provider::aws::error_chain(&e);
+                    let err = perr(
+                        ErrorKind::Unreachable,
+                        format!("cannot reach vault at {}: {}", self.addr, escape(&text)),
+                    );
+                    return Err(if is_tls(&e) {
+                        err.hint("the server's certificate is not trusted: set `ca_cert` in [providers.vault] or VAULT_CACERT to the CA bundle")
+                    } else {
+                        err.hint("check VAULT_ADDR / `address` and that the server is up")
+                    });
+                }
+            }
+        }
+    }
+
+    fn status_error(&self, status: StatusCode, body: &Json, what: &str) -> ProviderError {
+        let errors: Vec<String> = body["errors"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e.as_str()).map(escape).collect())
+            .unwrap_or_default();
+        let detail = if errors.is_empty() {
+            status.to_string()
+        } else {
+            errors.join("; ")
+        };
+        match status {
+            StatusCode::NOT_FOUND => perr(ErrorKind::NotFound, format!("{what}: not found at {}", self.addr)),
+            StatusCode::FORBIDDEN => perr(ErrorKind::Denied, format!("{what}: {detail}")).hint(
+                "the token's policy must allow `read` on this path (KV v2: MOUNT/data/PATH); an expired token also gives this",
+            ),
+            StatusCode::UNAUTHORIZED => perr(ErrorKind::Auth, format!("{what}: {detail}")),
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => perr(
+                ErrorKind::Unreachable,
+                format!("{what}: {detail} (vault sealed, standby or rate limited)"),
+            ),
+            _ => perr(ErrorKind::Other, format!("{what}: {detail}")),
+        }
+    }
+
+    async fn login(&mut self) -> Result<(), ProviderError> {
+        let auth = self.config.auth.clone();
+        let method = auth.method();
+        let (mount, body) = match &auth {
+            Auth::Token { token, token_file } => {
+                let value = if let Some(t) =
+                    std::env::var_os("VAULT_TOKEN").filter(|t| !t.is_empty())
+                {
+                    SecretValue::new(t.into_encoded_bytes())
+                } else if let Some(t) = token {
+                    credential(t, "vault token")?
+                } else {
+                    let path = token_file.clone().or_else(|| {
+                        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".vault-token"))
+                    });
+                    let Some(path) = path.filter(|p| p.exists()) else {
+                        return Err(perr(ErrorKind::Auth, "no vault token: VAULT_TOKEN is not set and there is no ~/.vault-token")
+                            .hint("set VAULT_TOKEN, run `vault login`, or configure `auth` in [providers.vault] (approle, kubernetes, jwt)"));
+                    };
+                    credential(&format!("file://{}", path.display()), "vault token file")?
+                };
+                self.token = value;
+                // Learn the token's TTL to renew it during long runs; a bad token fails here.
+                let (status, body) = self
+                    .call(Method::GET, "auth/token/lookup-self", None, true)
+                    .await?;
+                if !status.is_success() {
+                    return Err(self.status_error(status, &body, "vault token").hint(
+                        "the token is invalid or expired: get a new one (VAULT_TOKEN, `vault login`)",
+                    ));
+                }
+                let ttl = body["data"]["ttl"].as_u64().unwrap_or(0);
+                let renewable = body["data"]["renewable"].as_bool().unwrap_or(false);
+                if ttl > 0 {
+                    self.token_ttl = Some((Duration::from_secs(ttl), renewable));
+                }
+                return Ok(());
+            }
+            Auth::AppRole {
+                mount,
+                role_id,
+                secret_id,
+            } => {
+                let role_id = credential(role_id, "approle role_id")?;
+                let mut body = json!({ "role_id": String::from_utf8_lossy(role_id.expose()) });
+                if let Some(s) = secret_id {
+                    let s = credential(s, "approle secret_id")?;
+                    body["secret_id"] =
+                        Json::String(String::from_utf8_lossy(s.expose()).into_owned());
+                }
+                (mount.clone(), body)
+            }
+            Auth::Kubernetes {
+                mount,
+                role,
+                token_file,
+            } => {
+                let jwt = credential(
+                    &format!("file://{}", token_file.display()),
+                    "kubernetes service account token",
+                )?;
+                (
+                    mount.clone(),
+                    json!({ "role": role, "jwt": String::from_utf8_lossy(jwt.expose()) }),
+                )
+            }
+            Auth::Jwt {
+                mount,
+                role,
+                token_file,
+                audience,
+            } => {
+                let jwt = match token_file {
+                    Some(p) => credential(&format!("file://{}", p.display()), "jwt token file")?,
+                    None => self.github_oidc_token(audience.as_deref()).await?,
+                };
+                let mut body = json!({ "jwt": String::from_utf8_lossy(jwt.expose()) });
+                if let Some(r) = role {
+                    body["role"] = Json::String(r.clone());
+                }
+                (mount.clone(), body)
+            }
+        };
+        let (status, resp) = self
+            .call(
+                Method::POST,
+                &format!("auth/{mount}/login"),
+                Some(&body),
+                false,
+            )
+            .await?;
+        if !status.is_success() {
+            // The server's message names the failure (e.g. "invalid secret id"), never the
+            // credential itself.
+            return Err(self
+                .status_error(status, &resp, &format!("vault login with auth method `{method}` (mount `{mount}`)"))
+                .kind_to(ErrorKind::Auth)
+                .hint(format!("check the credentials and the role of auth method `{method}`; `auth.mount` if it is not mounted at {mount}/")));
+        }
+        let token = resp["auth"]["client_token"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        if token.is_empty() {
+            return Err(perr(
+                ErrorKind::Auth,
+                format!("vault login with `{method}` returned no token"),
+            ));
+        }
+        self.token = SecretValue::new(token.into_bytes());
+        self.logged_in = true;
+        let ttl = resp["auth"]["lease_duration"].as_u64().unwrap_or(0);
+        let renewable = resp["auth"]["renewable"].as_bool().unwrap_or(false);
+        if ttl > 0 {
+            self.token_ttl = Some((Duration::from_secs(ttl), renewable));
+        }
+        tracing::info!("logged in to vault with auth method `{method}`");
+        Ok(())
+    }
+
+    /// Asks the GitHub Actions OIDC endpoint for a token (the job needs `id-token: write`).
+    async fn github_oidc_token(
+        &self,
+        audience: Option<&str>,
+    ) -> Result<SecretValue, ProviderError> {
+        let (Ok(url), Ok(bearer)) = (
+            std::env::var("ACTIONS_ID_TOKEN_REQUEST_URL"),
+            std::env::var("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+        ) else {
+            return Err(perr(ErrorKind::Auth, "vault jwt auth: no `token_file` and no GitHub Actions OIDC endpoint")
+                .hint("set `token_file` in the auth table, or give the GitHub job `permissions: id-token: write`"));
+        };
+        let mut url = url;
+        if let Some(a) = audience {
+            url.push_str(if url.contains('?') { "&" } else { "?" });
+            url.push_str("audience=");
+            url.push_str(
+                &percent_encoding::utf8_percent_encode(a, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string(),
+            );
+        }
+        let resp = self
+            .http
+            .get(&url)
+            .bearer_auth(bearer)
+            .send()
+            .await
+            .map_err(|e| perr(ErrorKind::Unreachable, format!("GitHub OIDC endpoint: {e}")))?;
+        let body: Json = resp.json().await.unwrap_or(Json::Null);
+        body["value"]
+            .as_str()
+            .map(|v| SecretValue::from_slice(v.as_bytes()))
+            .ok_or_else(|| perr(ErrorKind::Auth, "GitHub OIDC endpoint returned no token"))
+    }
+
+    async fn mount_of(&self, path: &str) -> Result<Mount, ProviderError> {
+        let first = path.split('/').next().unwrap_or("");
+        if let Some(m) = self.mounts.lock().ok().and_then(|m| m.get(first).cloned())
+            && path.starts_with(&m.path)
+        {
+            return Ok(m);
+        }
+        let (status, body) = self
+            .call(
+                Method::GET,
+                &format!("sys/internal/ui/mounts/{path}"),
+                None,
+                true,
+            )
+            .await?;
+        if !status.is_success() {
+            return Err(match status {
+                StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => perr(
+                    ErrorKind::NotFound,
+                    format!(
+                        "no secrets engine is mounted at `{}` (or the token cannot see it)",
+                        escape(first)
+                    ),
+                )
+                .hint("`vault secrets list` shows the mounts; the reference is vault://MOUNT/PATH"),
+                _ => self.status_error(status, &body, &format!("mount of `{}`", escape(path))),
+            });
+        }
+        let data = &body["data"];
+        let mount_path = data["path"].as_str().unwrap_or("").to_owned();
+        let kv = match data["type"].as_str() {
+            Some("kv" | "generic") => Some(if data["options"]["version"].as_str() == Some("2") {
+                2
+            } else {
+                1
+            }),
+            _ => None,
+        };
+        let m = Mount {
+            path: mount_path,
+            kv,
+        };
+        if let Ok(mut cache) = self.mounts.lock() {
+            cache.insert(first.to_owned(), m.clone());
+        }
+        Ok(m)
+    }
+
+    pub async fn fetch_batch(&self, requests: &[Request]) -> Vec<Answer> {
+        futures_util::future::join_all(requests.iter().map(|r| self.fetch(r))).await
+    }
+
+    async fn fetch(&self, r: &Request) -> Answer {
+        let what = format!("vault `{}`", escape(&r.path));
+        let mount = self.mount_of(&r.path).await?;
+        let rel = r.path.strip_prefix(&mount.path).unwrap_or(&r.path);
+        let version = r.query_value("version");
+        match mount.kv {
+            Some(2) => {
+                let rel = match rel.strip_prefix("data/") {
+                    Some(stripped) => {
+                        tracing::info!(
+                            "vault://{}: `data/` is added by sx for KV v2 mounts; it can be left out",
+                            r.path
+                        );
+                        stripped
+                    }
+                    None => rel,
+                };
+                let mut path = format!("{}data/{rel}", mount.path);
+                if let Some(v) = version {
+                    if v.parse::<u64>().is_err() {
+                        return Err(perr(
+                            ErrorKind::Malformed,
+                            format!("{what}: version `{}` is not a number", escape(v)),
+                        ));
+                    }
+                    path.push_str(&format!("?version={v}"));
+                }
+                let (status, body) = self.call(Method::GET, &path, None, true).await?;
+                let meta = &body["data"]["metadata"];
+                if meta["destroyed"].as_bool() == Some(true) {
+                    return Err(perr(
+                        ErrorKind::NotFound,
+                        format!("{what}: version {} is destroyed", meta["version"]),
+                    )
+                    .hint("a destroyed version cannot be read again; pin another ?version="));
+                }
+                if meta["deletion_time"]
+                    .as_str()
+                    .is_some_and(|t| !t.is_empty())
+                {
+                    return Err(perr(
+                        ErrorKind::NotFound,
+                        format!("{what}: version {} is deleted", meta["version"]),
+                    )
+                    .hint("`vault kv undelete` brings a deleted version back"));
+                }
+                if !status.is_success() {
+                    let e = self.status_error(status, &body, &what);
+                    return Err(if status == StatusCode::NOT_FOUND && version.is_some() {
+                        e.hint("no such version of this secret")
+                    } else {
+                        e
+                    });
+                }
+                json_value(&body["data"]["data"], &what)
+            }
+            Some(_) => {
+                if version.is_some() {
+                    return Err(perr(
+                        ErrorKind::Malformed,
+                        format!(
+                            "{what}: `{}` is a KV version 1 mount, which has no versions",
+                            mount.path
+                        ),
+                    ));
+                }
+                let (status, body) = self.call(Method::GET, &r.path, None, true).await?;
+                if !status.is_success() {
+                    return Err(self.status_error(status, &body, &what));
+                }
+                json_value(&body["data"], &what)
+            }
+            None => {
+                if version.is_some() {
+                    return Err(perr(
+                        ErrorKind::Malformed,
+                        format!("{what}: ?version= applies to KV mounts only"),
+                    ));
+                }
+                let (status, body) = self.call(Method::GET, &r.path, None, true).await?;
+                if !status.is_success() {
+                    return Err(self.status_error(status, &body, &what));
+                }
+                if let Some(id) = body["lease_id"].as_str().filter(|id| !id.is_empty()) {
+                    let lease = Lease {
+                        id: id.to_owned(),
+                        duration: Duration::from_secs(body["lease_duration"].as_u64().unwrap_or(0)),
+                        renewable: body["renewable"].as_bool().unwrap_or(false),
+                    };
+                    tracing::info!(
+                        "vault lease for `{}`: {}s, renewable: {}",
+                        r.path,
+                        lease.duration.as_secs(),
+                        lease.renewable
+                    );
+                    if let Ok(mut l) = self.leases.lock() {
+                        l.push(lease);
+                    }
+                }
+                json_value(&body["data"], &what)
+            }
+        }
+    }
+
+    /// Whether anything needs doing while the command runs or after it exits.
+    pub fn has_upkeep(&self) -> bool {
+        self.logged_in
+            || self.token_ttl.is_some_and(|(_, renewable)| renewable)
+            || self.leases.lock().map(|l| !l.is_empty()).unwrap_or(false)
+    }
+
+    /// Renews the token and leases before they expire, until dropped.
+    pub async fn keep_alive(&self) {
+        let leases = self.leases.lock().map(|l| l.clone()).unwrap_or_default();
+        let mut timers: Vec<(Option<String>, Duration)> = leases
+            .iter()
+            .filter(|l| l.renewable && !l.duration.is_zero())
+            .map(|l| (Some(l.id.clone()), l.duration))
+            .collect();
+        if let Some((ttl, true)) = self.token_ttl {
+            timers.push((None, ttl));
+        }
+        if timers.is_empty() {
+            std::future::pending::<()>().await;
+        }
+        let jobs = timers.into_iter().map(|(lease, mut ttl)| async move {
+            // Ask for the original duration each time; the server caps it at the max TTL.
+            let base = ttl;
+            loop {
+                // Renew at two thirds of the remaining time.
+                tokio::time::sleep(ttl.mul_f64(2.0 / 3.0).max(Duration::from_millis(500))).await;
+                let increment = format!("{}s", base.as_secs().max(1));
+                let result = match &lease {
+                    Some(id) => {
+                        let body = json!({ "lease_id": id, "increment": increment });
+                        self.call(Method::PUT, "sys/leases/renew", Some(&body), true)
+                            .await
+                    }
+                    None => {
+                        let body = json!({ "increment": increment });
+                        self.call(Method::POST, "auth/token/renew-self", Some(&body), true)
+                            .await
+                    }
+                };
+                let what = lease.as_deref().unwrap_or("the vault token");
+                match result {
+                    Ok((s, body)) if s.is_success() => {
+                        // A token renewal answers in `auth`; a lease renewal at the top.
+                        let secs = match lease {
+                            Some(_) => body["lease_duration"].as_u64(),
+                            None => body["auth"]["lease_duration"].as_u64(),
+                        }
+                        .unwrap_or(0);
+                        tracing::info!("renewed {what} for {secs}s");
+                        if secs == 0 {
+                            return;
+                        }
+                        ttl = Duration::from_secs(secs);
+                    }
+                    Ok((s, _)) => {
+                        tracing::warn!("cannot renew {what}: vault answered {s}");
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!("cannot renew {what}: {e}");
+                        return;
+                    }
+                }
+            }
+        });
+        futures_util::future::join_all(jobs).await;
+        std::future::pending::<()>().await;
+    }
+
+    /// Revokes leases (when `leases` and configured so) and a token sx logged in with.
+    pub async fn shutdown(&self, leases: bool) {
+        if leases && self.config.revoke_on_exit {
+            let leases = self.leases.lock().map(|l| l.clone()).unwrap_or_default();
+            for l in leases {
+                match self
+                    .call(
+                        Method::PUT,
+                        "sys/leases/revoke",
+                        Some(&json!({ "lease_id": l.id })),
+                        true,
+                    )
+                    .await
+                {
+                    Ok((s, _)) if s.is_success() => tracing::info!("revoked lease {}", l.id),
+                    Ok((s, _)) => {
+                        tracing::warn!("cannot revoke lease {}: vault answered {s}", l.id)
+                    }
+                    Err(e) => tracing::warn!("cannot revoke lease {}: {e}", l.id),
+                }
+            }
+        }
+        if self.logged_in && self.config.revoke_token {
+            match self
+                .call(
+                    Method::POST,
+                    "auth/token/revoke-self",
+                    Some(&json!({})),
+                    true,
+                )
+                .await
+            {
+                Ok((s, _)) if s.is_success() => {
+                    tracing::info!("revoked the vault token sx logged in with")
+                }
+                Ok((s, _)) => tracing::warn!("cannot revoke the vault token: vault answered {s}"),
+                Err(e) => tracing::warn!("cannot revoke the vault token: {e}"),
+            }
+        }
+    }
+
+    /// Key names under a KV path.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, ProviderError> {
+        let mount = self.mount_of(prefix).await?;
+        let rel = prefix.strip_prefix(&mount.path).unwrap_or("");
+        let path = match mount.kv {
+            Some(2) => format!("{}metadata/{rel}", mount.path),
+            Some(_) => prefix.to_owned(),
+            None => {
+                return Err(perr(
+                    ErrorKind::Unsupported,
+                    format!("`{}` is not a KV mount", mount.path),
+                ));
+            }
+        };
+        let (status, body) = self
+            .call(
+                Method::from_bytes(b"LIST").unwrap_or(Method::GET),
+                &path,
+                None,
+                true,
+            )
+            .await?;
+        if status == StatusCode::NOT_FOUND {
+            return Ok(Vec::new());
+        }
+        if !status.is_success() {
+            return Err(self.status_error(status, &body, &format!("vault `{}`", escape(prefix))));
+        }
+        let base = if prefix.ends_with('/') || prefix.is_empty() {
+            prefix.to_owned()
+        } else {
+            format!("{prefix}/")
+        };
+        Ok(body["data"]["keys"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|k| k.as_str())
+                    .map(|k| format!("{base}{k}"))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Writes a KV secret; the value must be a JSON object of fields.
+    pub async fn set(&self, path: &str, value: SecretValue) -> Result<(), ProviderError> {
+        let data: Json = serde_json::from_slice(value.expose())
+            .ok()
+            .filter(Json::is_object)
+            .ok_or_else(|| {
+                perr(
+                    ErrorKind::Malformed,
+                    format!(
+                        "vault `{}`: the value must be a JSON object of fields",
+                        escape(path)
+                    ),
+                )
+                .hint("e.g. printf '{\"token\":\"...\"}' | sx set vault://secret/app")
+            })?;
+        let mount = self.mount_of(path).await?;
+        let rel = path.strip_prefix(&mount.path).unwrap_or(path);
+        let (target, body) = match mount.kv {
+            Some(2) => (format!("{}data/{rel}", mount.path), json!({ "data": data })),
+            Some(_) => (path.to_owned(), data),
+            None => {
+                return Err(perr(
+                    ErrorKind::Unsupported,
+                    format!("`{}` is not a KV mount", mount.path),
+                ));
+            }
+        };
+        let (status, body) = self.call(Method::POST, &target, Some(&body), true).await?;
+        if !status.is_success() {
+            return Err(self.status_error(status, &body, &format!("vault `{}`", escape(path))));
+        }
+        Ok(())
+    }
+
+    /// Deletes a KV secret: the latest version (KV v2), or with `force` every version and
+    /// the metadata.
+    pub async fn remove(&self, path: &str, force: bool) -> Result<(), ProviderError> {
+        let mount = self.mount_of(path).await?;
+        let rel = path.strip_prefix(&mount.path).unwrap_or(path);
+        let target = match (mount.kv, force) {
+            (Some(2), true) => format!("{}metadata/{rel}", mount.path),
+            (Some(2), false) => format!("{}data/{rel}", mount.path),
+            (Some(_), _) => path.to_owned(),
+            (None, _) => {
+                return Err(perr(
+                    ErrorKind::Unsupported,
+                    format!("`{}` is not a KV mount", mount.path),
+                ));
+            }
+        };
+        let (status, body) = self.call(Method::DELETE, &target, None, true).await?;
+        if !status.is_success() {
+            return Err(self.status_error(status, &body, &format!("vault `{}`", escape(path))));
+        }
+        Ok(())
+    }
+}
+
+fn json_value(v: &Json, what: &str) -> Answer {
+    if v.is_null() {
+        return Err(perr(ErrorKind::NotFound, format!("{what}: no data")));
+    }
+    serde_json::to_vec(v)
+        .map(SecretValue::new)
+        .map_err(|e| perr(ErrorKind::Malformed, format!("{what}: {e}")))
+}
+
+fn is_tls(e: &reqwest::Error) -> bool {
+    let text = crate::provider::aws::error_chain(e).to_ascii_lowercase();
+    text.contains("certificate") || text.contains("tls") || text.contains("handshake")
+}
+
+fn jitter_ms() -> u64 {
+    u64::from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+            % 100,
+    )
+}
+
+impl ProviderError {
+    /// The same error with another kind.
+    pub fn kind_to(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
+}
