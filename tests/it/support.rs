@@ -654,3 +654,129 @@ impl Bao {
         String::from_utf8_lossy(&o.stdout).trim().to_owned()
     }
 }
+
+/// A PostgreSQL server of the machine's (Debian's) installation, run as the `postgres` user
+/// on a free loopback port, for Vault's database secrets engine.
+#[derive(Clone, Debug)]
+pub struct Postgres {
+    pub port: u16,
+    pub password: String,
+}
+
+static POSTGRES: OnceLock<Option<Postgres>> = OnceLock::new();
+
+fn postgres_bin() -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|b| b.join("initdb").exists())
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+impl Postgres {
+    pub fn get() -> Option<Postgres> {
+        POSTGRES.get_or_init(start_postgres).clone()
+    }
+}
+
+fn start_postgres() -> Option<Postgres> {
+    let Some(bin) = postgres_bin() else {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "PostgreSQL (Debian package postgresql) is required in CI; scripts/test installs it"
+            );
+        }
+        eprintln!("skipped: PostgreSQL is not installed");
+        return None;
+    };
+    let as_postgres = |prog: &str| {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin.join(prog));
+        c
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("sx-pg-")
+        .tempdir_in("/tmp")
+        .expect("tmp")
+        .keep();
+    let owned = Command::new("chown")
+        .args(["-R", "postgres:postgres"])
+        .arg(&dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(owned, "cannot hand {} to the postgres user", dir.display());
+    let data = dir.join("data");
+    let password = "sx-test-superuser";
+    let pwfile = dir.join("pw");
+    std::fs::write(&pwfile, password).expect("write");
+    let _ = Command::new("chown")
+        .args(["postgres:postgres"])
+        .arg(&pwfile)
+        .status();
+    let o = as_postgres("initdb")
+        .arg("-D")
+        .arg(&data)
+        .args([
+            "-U",
+            "postgres",
+            "--auth-host=scram-sha-256",
+            "--auth-local=trust",
+        ])
+        .arg(format!("--pwfile={}", pwfile.display()))
+        .output()
+        .expect("initdb");
+    assert!(
+        o.status.success(),
+        "initdb: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let port = free_port();
+    let mut server = as_postgres("postgres");
+    server
+        .arg("-D")
+        .arg(&data)
+        .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
+        .arg("-k")
+        .arg(&dir);
+    assert!(spawn_forever(server), "cannot start postgres");
+    let up = wait_for(Duration::from_secs(30), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(up, "postgres did not start on port {port}");
+    Some(Postgres {
+        port,
+        password: password.to_owned(),
+    })
+}
+
+impl Postgres {
+    /// Runs a query as `user` over TCP; Ok(stdout) or Err(stderr).
+    pub fn query(&self, user: &str, password: &str, sql: &str) -> Result<String, String> {
+        let o = Command::new("psql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                user,
+                "-d",
+                "postgres",
+                "-Atc",
+                sql,
+            ])
+            .env("PGPASSWORD", password)
+            .env("PGCONNECT_TIMEOUT", "5")
+            .stdin(Stdio::null())
+            .output()
+            .expect("psql");
+        if o.status.success() {
+            Ok(String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        } else {
+            Err(String::from_utf8_lossy(&o.stderr).into_owned())
+        }
+    }
+}

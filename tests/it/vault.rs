@@ -421,3 +421,69 @@ fn kv_set_ls_rm_round_trip() {
         "rwkv/team/other\n"
     );
 }
+
+#[test]
+fn database_credentials_come_from_one_lease_that_is_revoked_after_the_run() {
+    let Some(bao) = Bao::get() else { return };
+    let Some(pg) = Postgres::get() else { return };
+    assert_eq!(
+        pg.query("postgres", &pg.password, "select 1").as_deref(),
+        Ok("1")
+    );
+    bao.ok(&["secrets", "enable", "-path=db-t", "database"]);
+    bao.ok(&[
+        "write",
+        "db-t/config/pg",
+        "plugin_name=postgresql-database-plugin",
+        &format!("connection_url=postgresql://{{{{username}}}}:{{{{password}}}}@127.0.0.1:{}/postgres?sslmode=disable", pg.port),
+        "allowed_roles=readonly",
+        "username=postgres",
+        &format!("password={}", pg.password),
+    ]);
+    bao.ok(&[
+        "write",
+        "db-t/roles/readonly",
+        "db_name=pg",
+        "creation_statements=CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'; GRANT pg_read_all_data TO \"{{name}}\";",
+        "default_ttl=10m",
+        "max_ttl=1h",
+    ]);
+
+    let sb = sandbox(&bao, Some("root"));
+    sb.manifest(
+        "[env]\nDB_USER = \"vault://db-t/creds/readonly#username\"\nDB_PASSWORD = \"vault://db-t/creds/readonly#password\"\n",
+    );
+    let job = sb.script(
+        "db-job.sh",
+        &format!(
+            "printf %s \"$DB_USER\" > \"$OUT/user\"; printf %s \"$DB_PASSWORD\" > \"$OUT/password\"\nPGPASSWORD=\"$DB_PASSWORD\" psql -h 127.0.0.1 -p {} -U \"$DB_USER\" -d postgres -Atc 'select current_user' > \"$OUT/whoami\"",
+            pg.port
+        ),
+    );
+    let o = sb.run([std::ffi::OsStr::new("exec"), "--".as_ref(), job.as_os_str()]);
+    assert_success(&o);
+    let user = String::from_utf8(sb.read_out("user")).expect("utf8");
+    let password = String::from_utf8(sb.read_out("password")).expect("utf8");
+    // Username and password of one lease: the child logged in with them.
+    assert_eq!(
+        String::from_utf8(sb.read_out("whoami"))
+            .expect("utf8")
+            .trim(),
+        user
+    );
+    // The lease was revoked when the child exited: PostgreSQL no longer knows the role.
+    let after = pg.query(&user, &password, "select 1");
+    assert!(
+        after.is_err(),
+        "credentials still work after the run: {after:?}"
+    );
+    assert_eq!(
+        pg.query(
+            "postgres",
+            &pg.password,
+            &format!("select count(*) from pg_roles where rolname = '{user}'")
+        )
+        .as_deref(),
+        Ok("0")
+    );
+}
