@@ -118,8 +118,14 @@ fn span_width(source: &str, span: &Range<usize>, line_text: &str, column: usize)
     covered.clamp(1, room.max(1))
 }
 
+/// The path as the user would type it: relative to the working directory when under it.
 fn display_path(p: &Path) -> String {
-    escape(&p.display().to_string())
+    let shown = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| p.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .filter(|rel| !rel.as_os_str().is_empty())
+        .unwrap_or_else(|| p.to_path_buf());
+    escape(&shown.display().to_string())
 }
 
 impl fmt::Display for ManifestErrors {
