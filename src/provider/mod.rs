@@ -9,6 +9,7 @@ pub mod aws_sm;
 pub mod aws_ssm;
 pub mod env;
 pub mod file;
+pub mod gcp_sm;
 pub mod local;
 pub mod vault;
 
@@ -111,6 +112,7 @@ impl ProviderType {
             Self::Local => local::check_name(&r.path),
             Self::AwsSsm => aws_ssm::check_path(&r.path),
             Self::Vault => vault::check_path(&r.path),
+            Self::GcpSm => gcp_sm::check_path(&r.path),
             _ => Ok(()),
         }
     }
@@ -125,6 +127,7 @@ pub enum ProviderConfig {
     AwsSm(aws::Config),
     AwsSsm(aws::Config),
     Vault(vault::Config),
+    GcpSm(gcp_sm::Config),
 }
 
 impl ProviderConfig {
@@ -155,6 +158,7 @@ impl ProviderConfig {
             ProviderType::AwsSm => Self::AwsSm(aws::Config::read(&mut r)),
             ProviderType::AwsSsm => Self::AwsSsm(aws::Config::read(&mut r)),
             ProviderType::Vault => Self::Vault(vault::Config::read(&mut r, base_dir)),
+            ProviderType::GcpSm => Self::GcpSm(gcp_sm::Config::read(&mut r, base_dir)),
             _ => return None,
         };
         r.ok.then_some(config)
@@ -306,6 +310,7 @@ pub enum Provider {
     AwsSm(aws_sm::AwsSm),
     AwsSsm(aws_ssm::AwsSsm),
     Vault(Box<vault::Vault>),
+    GcpSm(gcp_sm::GcpSm),
 }
 
 impl Provider {
@@ -319,6 +324,7 @@ impl Provider {
             ProviderConfig::AwsSm(c) => Self::AwsSm(aws_sm::AwsSm::connect(c).await?),
             ProviderConfig::AwsSsm(c) => Self::AwsSsm(aws_ssm::AwsSsm::connect(c).await?),
             ProviderConfig::Vault(c) => Self::Vault(Box::new(vault::Vault::connect(c).await?)),
+            ProviderConfig::GcpSm(c) => Self::GcpSm(gcp_sm::GcpSm::connect(c).await?),
         })
     }
 
@@ -334,6 +340,7 @@ impl Provider {
             Self::AwsSm(p) => p.fetch_batch(requests).await,
             Self::AwsSsm(p) => p.fetch_batch(requests).await,
             Self::Vault(p) => p.fetch_batch(requests).await,
+            Self::GcpSm(p) => p.fetch_batch(requests).await,
         }
     }
 
@@ -344,6 +351,7 @@ impl Provider {
             Self::AwsSm(p) => p.list(prefix).await,
             Self::AwsSsm(p) => p.list(prefix).await,
             Self::Vault(p) => p.list(prefix).await,
+            Self::GcpSm(p) => p.list(prefix).await,
             Self::Env(_) | Self::File(_) => Err(unsupported("listing")),
         }
     }
@@ -354,6 +362,7 @@ impl Provider {
             Self::AwsSm(p) => p.set(path, value).await,
             Self::AwsSsm(p) => p.set(path, value).await,
             Self::Vault(p) => p.set(path, value).await,
+            Self::GcpSm(p) => p.set(path, value).await,
             Self::Env(_) | Self::File(_) => Err(unsupported("writing")),
         }
     }
@@ -365,6 +374,7 @@ impl Provider {
             Self::AwsSm(p) => p.remove(path, force).await,
             Self::AwsSsm(p) => p.remove(path).await,
             Self::Vault(p) => p.remove(path, force).await,
+            Self::GcpSm(p) => p.remove(path).await,
             Self::Env(_) | Self::File(_) => Err(unsupported("deleting")),
         }
     }

@@ -1,0 +1,454 @@
+//! `gcp-sm://PROJECT/SECRET[/VERSION]`: Google Cloud Secret Manager, through the official
+//! `google-cloud-secretmanager-v1` client (REST/JSON) and Application Default Credentials.
+//!
+//! Payload checksums (CRC32C) are verified: the client library does not. Disabled and
+//! destroyed versions, missing secrets and denied access each get their own message.
+
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use futures_util::stream;
+use google_cloud_gax::error::Error as GaxError;
+use google_cloud_gax::error::rpc::Code;
+use google_cloud_gax::exponential_backoff::ExponentialBackoffBuilder;
+use google_cloud_gax::paginator::Paginator as _;
+use google_cloud_gax::retry_policy::{RetryPolicy, RetryPolicyExt as _};
+use google_cloud_gax::retry_result::RetryResult;
+use google_cloud_gax::retry_state::RetryState;
+use google_cloud_secretmanager_v1::client::SecretManagerService;
+use google_cloud_secretmanager_v1::model::{Replication, Secret, SecretPayload, replication};
+
+use crate::cli::parse_duration;
+use crate::error::{ErrorKind, ProviderError};
+use crate::manifest::reference::escape;
+use crate::provider::{Request, SettingsReader};
+use crate::secret::SecretValue;
+
+type Answer = Result<SecretValue, ProviderError>;
+
+/// `[providers.gcp-sm]` settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// API endpoint, e.g. a regional one; default `https://secretmanager.googleapis.com`.
+    pub endpoint: Option<String>,
+    /// A service-account key file; default: Application Default Credentials.
+    pub credentials: Option<std::path::PathBuf>,
+    pub max_attempts: u32,
+    pub timeout: Duration,
+    pub concurrency: usize,
+}
+
+impl Config {
+    pub fn read(r: &mut SettingsReader<'_>, base_dir: &std::path::Path) -> Self {
+        let mut c = Self {
+            endpoint: r.string("endpoint").map(|(v, _)| v),
+            credentials: r.string("credentials").map(|(v, _)| base_dir.join(v)),
+            max_attempts: 5,
+            timeout: Duration::from_secs(10),
+            concurrency: 16,
+        };
+        if let Some((n, span)) = r.integer("max_attempts") {
+            match u32::try_from(n) {
+                Ok(n) if (1..=20).contains(&n) => c.max_attempts = n,
+                _ => r.invalid("`max_attempts` must be between 1 and 20".into(), span, None),
+            }
+        }
+        if let Some((n, span)) = r.integer("concurrency") {
+            match usize::try_from(n) {
+                Ok(n) if (1..=256).contains(&n) => c.concurrency = n,
+                _ => r.invalid("`concurrency` must be between 1 and 256".into(), span, None),
+            }
+        }
+        if let Some((v, span)) = r.string("timeout") {
+            match parse_duration(&v) {
+                Ok(d) => c.timeout = d,
+                Err(e) => r.invalid(format!("`timeout`: {e}"), span, Some("e.g. \"10s\"")),
+            }
+        }
+        r.finish(&[
+            "endpoint",
+            "credentials",
+            "max_attempts",
+            "timeout",
+            "concurrency",
+        ]);
+        c
+    }
+}
+
+/// A secret version's full resource name from any of the accepted forms:
+/// `P/S`, `P/S/V`, `projects/P/secrets/S[/versions/V]`, with `locations/L/` allowed.
+pub fn version_name(path: &str, version: Option<&str>) -> Result<String, String> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let (base, v) = match parts.as_slice() {
+        [p, s] => (format!("projects/{p}/secrets/{s}"), None),
+        [p, s, v] => (format!("projects/{p}/secrets/{s}"), Some(*v)),
+        ["projects", p, "secrets", s] => (format!("projects/{p}/secrets/{s}"), None),
+        ["projects", p, "secrets", s, "versions", v] => {
+            (format!("projects/{p}/secrets/{s}"), Some(*v))
+        }
+        ["projects", p, "locations", l, "secrets", s] => {
+            (format!("projects/{p}/locations/{l}/secrets/{s}"), None)
+        }
+        ["projects", p, "locations", l, "secrets", s, "versions", v] => {
+            (format!("projects/{p}/locations/{l}/secrets/{s}"), Some(*v))
+        }
+        _ => {
+            return Err(format!(
+                "`{}` is not PROJECT/SECRET[/VERSION] or projects/P/secrets/S[/versions/V]",
+                escape(path)
+            ));
+        }
+    };
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("`{}` has an empty segment", escape(path)));
+    }
+    let v = match (v, version) {
+        (Some(_), Some(_)) => {
+            return Err("give the version in the path or in ?version=, not both".into());
+        }
+        (Some(v), None) | (None, Some(v)) => v,
+        (None, None) => "latest",
+    };
+    if v != "latest"
+        && v.parse::<u64>().is_err()
+        && !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(format!(
+            "version `{}` is not a number or an alias",
+            escape(v)
+        ));
+    }
+    Ok(format!("{base}/versions/{v}"))
+}
+
+pub fn check_path(path: &str) -> Result<(), (String, Option<String>)> {
+    version_name(path, None).map(|_| ()).map_err(|m| {
+        (m, Some("write gcp-sm://PROJECT/SECRET, gcp-sm://PROJECT/SECRET/3 or gcp-sm://projects/P/secrets/S/versions/latest".into()))
+    })
+}
+
+/// Retries what the service says is worth retrying: UNAVAILABLE (503), RESOURCE_EXHAUSTED
+/// (429) and transport failures.
+#[derive(Clone, Debug)]
+struct RetryBusy;
+
+impl RetryPolicy for RetryBusy {
+    fn on_error(&self, _state: &RetryState, error: GaxError) -> RetryResult {
+        let busy = matches!(
+            error.status().map(|s| s.code),
+            Some(Code::Unavailable | Code::ResourceExhausted)
+        ) || matches!(error.http_status_code(), Some(429 | 503))
+            || error.is_io()
+            || error.is_transient_and_before_rpc();
+        if busy {
+            RetryResult::Continue(error)
+        } else {
+            RetryResult::Permanent(error)
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct GcpSm {
+    client: SecretManagerService,
+    config: Config,
+}
+
+const SOURCES: &str = "GOOGLE_APPLICATION_CREDENTIALS, the gcloud application default credentials file \
+(`gcloud auth application-default login`), and the GCE metadata server";
+
+impl GcpSm {
+    pub async fn connect(config: &Config) -> Result<Self, ProviderError> {
+        let creds = match &config.credentials {
+            Some(path) => {
+                let text = std::fs::read(path).map_err(|e| {
+                    ProviderError::new(
+                        ErrorKind::Auth,
+                        format!("cannot read credentials `{}`: {e}", path.display()),
+                    )
+                })?;
+                let json: serde_json::Value = serde_json::from_slice(&text).map_err(|_| {
+                    ProviderError::new(
+                        ErrorKind::Auth,
+                        format!("credentials `{}` are not a JSON key file", path.display()),
+                    )
+                })?;
+                google_cloud_auth::credentials::service_account::Builder::new(json).build()
+            }
+            None => google_cloud_auth::credentials::Builder::default().build(),
+        }
+        .map_err(|e| {
+            ProviderError::new(
+                ErrorKind::Auth,
+                format!(
+                    "Google credentials: {}",
+                    escape(&crate::provider::aws::error_chain(&e))
+                ),
+            )
+            .hint("check GOOGLE_APPLICATION_CREDENTIALS or `credentials` in [providers.gcp-sm]")
+        })?;
+        // Fetch the first token now, under a short deadline: off GCP with no credentials the
+        // library would otherwise wait on the metadata server.
+        let first = tokio::time::timeout(
+            Duration::from_millis(1500),
+            creds.headers(http::Extensions::new()),
+        )
+        .await;
+        match first {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                return Err(ProviderError::new(
+                    ErrorKind::Auth,
+                    format!("no usable Google credentials ({}); tried {SOURCES}", escape(&crate::provider::aws::error_chain(&e))),
+                )
+                .hint("set GOOGLE_APPLICATION_CREDENTIALS to a key file, run `gcloud auth application-default login`, or run on GCP with a service account"));
+            }
+            Err(_) => {
+                return Err(ProviderError::new(
+                    ErrorKind::Auth,
+                    format!("no Google credentials found within 1.5s; tried {SOURCES}"),
+                )
+                .hint("set GOOGLE_APPLICATION_CREDENTIALS to a key file, or run `gcloud auth application-default login`"));
+            }
+        }
+        let backoff = ExponentialBackoffBuilder::new()
+            .with_initial_delay(Duration::from_millis(100))
+            .with_maximum_delay(Duration::from_secs(2))
+            .build()
+            .map_err(|e| ProviderError::new(ErrorKind::Other, e.to_string()))?;
+        let mut builder = SecretManagerService::builder()
+            .with_credentials(creds)
+            .with_retry_policy(RetryBusy.with_attempt_limit(config.max_attempts))
+            .with_backoff_policy(backoff);
+        if let Some(e) = &config.endpoint {
+            builder = builder.with_endpoint(e);
+        }
+        let client = builder.build().await.map_err(|e| {
+            ProviderError::new(
+                ErrorKind::Other,
+                format!("cannot set up Secret Manager: {e}"),
+            )
+        })?;
+        Ok(Self {
+            client,
+            config: config.clone(),
+        })
+    }
+
+    pub async fn fetch_batch(&self, requests: &[Request]) -> Vec<Answer> {
+        stream::iter(requests)
+            .map(|r| self.fetch(r))
+            .buffered(self.config.concurrency)
+            .collect()
+            .await
+    }
+
+    async fn fetch(&self, r: &Request) -> Answer {
+        let name = version_name(&r.path, r.query_value("version"))
+            .map_err(|m| ProviderError::new(ErrorKind::Malformed, m))?;
+        let out = tokio::time::timeout(
+            self.config.timeout.saturating_mul(self.config.max_attempts),
+            self.client.access_secret_version().set_name(&name).send(),
+        )
+        .await
+        .map_err(|_| {
+            ProviderError::new(
+                ErrorKind::Timeout,
+                format!("`{name}`: no answer from Secret Manager"),
+            )
+        })?
+        .map_err(|e| error(&e, &name))?;
+        let Some(payload) = out.payload else {
+            return Err(ProviderError::new(
+                ErrorKind::Malformed,
+                format!("`{name}`: the answer has no payload"),
+            ));
+        };
+        let data = payload.data.to_vec();
+        if let Some(expected) = payload.data_crc32c {
+            let actual = i64::from(crc32c::crc32c(&data));
+            if actual != expected {
+                return Err(ProviderError::new(
+                    ErrorKind::Malformed,
+                    format!("`{name}`: the payload's CRC32C checksum does not match (corrupted in transit?)"),
+                )
+                .hint("retry; if it persists, the stored data is damaged"));
+            }
+        }
+        Ok(SecretValue::new(data))
+    }
+
+    /// Secret ids of a project, every page.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, ProviderError> {
+        let project = prefix.trim_end_matches('/');
+        let project = project.strip_prefix("projects/").unwrap_or(project);
+        if project.is_empty() || project.contains('/') {
+            return Err(ProviderError::new(
+                ErrorKind::Malformed,
+                format!("`{}` is not a project", escape(prefix)),
+            )
+            .hint("write sx ls gcp-sm://PROJECT/"));
+        }
+        let parent = format!("projects/{project}");
+        let mut pages = self.client.list_secrets().set_parent(&parent).by_page();
+        let mut names = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| error(&e, &parent))?;
+            names.extend(
+                page.secrets
+                    .into_iter()
+                    .map(|s| s.name.rsplit('/').next().unwrap_or(&s.name).to_owned()),
+            );
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Adds a version; creates the secret (automatic replication) when it does not exist.
+    pub async fn set(&self, path: &str, value: SecretValue) -> Result<(), ProviderError> {
+        let name =
+            version_name(path, None).map_err(|m| ProviderError::new(ErrorKind::Malformed, m))?;
+        let secret = name
+            .rsplit_once("/versions/")
+            .map_or(name.as_str(), |(s, _)| s)
+            .to_owned();
+        let payload = || {
+            SecretPayload::new()
+                .set_data(value.expose().to_vec())
+                .set_data_crc32c(i64::from(crc32c::crc32c(value.expose())))
+        };
+        let add = self
+            .client
+            .add_secret_version()
+            .set_parent(&secret)
+            .set_payload(payload())
+            .send()
+            .await;
+        match add {
+            Ok(_) => Ok(()),
+            Err(e) if e.status().map(|s| s.code) == Some(Code::NotFound) => {
+                let (parent, id) = secret.rsplit_once("/secrets/").unwrap_or((&secret, ""));
+                self.client
+                    .create_secret()
+                    .set_parent(parent)
+                    .set_secret_id(id)
+                    .set_secret(Secret::new().set_replication(
+                        Replication::new().set_automatic(replication::Automatic::new()),
+                    ))
+                    .send()
+                    .await
+                    .map_err(|e| error(&e, &secret))?;
+                self.client
+                    .add_secret_version()
+                    .set_parent(&secret)
+                    .set_payload(payload())
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| error(&e, &secret))
+            }
+            Err(e) => Err(error(&e, &secret)),
+        }
+    }
+
+    /// Deletes the secret, or destroys one version when the path names it.
+    pub async fn remove(&self, path: &str) -> Result<(), ProviderError> {
+        let name =
+            version_name(path, None).map_err(|m| ProviderError::new(ErrorKind::Malformed, m))?;
+        let (secret, version) = name.rsplit_once("/versions/").unwrap_or((&name, "latest"));
+        let explicit = path.split('/').count() == 3 || path.contains("/versions/");
+        if explicit && version != "latest" {
+            self.client
+                .destroy_secret_version()
+                .set_name(&name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| error(&e, &name))
+        } else {
+            self.client
+                .delete_secret()
+                .set_name(secret)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| error(&e, secret))
+        }
+    }
+}
+
+/// Maps an API error to a kind users act on; the service's message names the resource.
+fn error(e: &GaxError, name: &str) -> ProviderError {
+    let name = escape(name);
+    let Some(status) = e.status() else {
+        let text = escape(&crate::provider::aws::error_chain(e));
+        return if e.is_authentication() {
+            ProviderError::new(ErrorKind::Auth, format!("`{name}`: {text}"))
+        } else if e.is_timeout() {
+            ProviderError::new(ErrorKind::Timeout, format!("`{name}`: {text}"))
+        } else {
+            ProviderError::new(
+                ErrorKind::Unreachable,
+                format!("`{name}`: cannot reach Secret Manager: {text}"),
+            )
+        };
+    };
+    let msg = escape(&status.message);
+    match status.code {
+        Code::NotFound => ProviderError::new(ErrorKind::NotFound, format!("`{name}`: {msg}"))
+            .hint("check the project, the secret name and the version; `sx ls gcp-sm://PROJECT/` lists the secrets"),
+        Code::PermissionDenied => ProviderError::new(ErrorKind::Denied, format!("`{name}`: {msg}"))
+            .hint("the account needs roles/secretmanager.secretAccessor on the secret"),
+        Code::Unauthenticated => ProviderError::new(ErrorKind::Auth, format!("`{name}`: {msg}"))
+            .hint("the credentials were refused; check GOOGLE_APPLICATION_CREDENTIALS"),
+        Code::FailedPrecondition if status.message.contains("DISABLED") => {
+            ProviderError::new(ErrorKind::NotFound, format!("`{name}`: the version is disabled"))
+                .hint("enable it (`gcloud secrets versions enable`) or pin another version")
+        }
+        Code::FailedPrecondition if status.message.contains("DESTROYED") => {
+            ProviderError::new(ErrorKind::NotFound, format!("`{name}`: the version is destroyed"))
+                .hint("a destroyed version cannot be read again; pin another version")
+        }
+        Code::Unavailable | Code::ResourceExhausted => ProviderError::new(
+            ErrorKind::Unreachable,
+            format!("`{name}`: {msg} (still failing after the retries)"),
+        )
+        .hint("raise `max_attempts` or lower `concurrency` in [providers.gcp-sm]"),
+        other => ProviderError::new(ErrorKind::Other, format!("`{name}`: {other:?}: {msg}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_form_gives_a_version_name() {
+        assert_eq!(
+            version_name("p/s", None).unwrap(),
+            "projects/p/secrets/s/versions/latest"
+        );
+        assert_eq!(
+            version_name("p/s/3", None).unwrap(),
+            "projects/p/secrets/s/versions/3"
+        );
+        assert_eq!(
+            version_name("p/s", Some("4")).unwrap(),
+            "projects/p/secrets/s/versions/4"
+        );
+        assert_eq!(
+            version_name("projects/p/secrets/s/versions/prod", None).unwrap(),
+            "projects/p/secrets/s/versions/prod"
+        );
+        assert_eq!(
+            version_name("projects/p/locations/europe-west1/secrets/s", None).unwrap(),
+            "projects/p/locations/europe-west1/secrets/s/versions/latest"
+        );
+        assert!(version_name("p", None).is_err());
+        assert!(version_name("p/s/3", Some("4")).is_err());
+        assert!(version_name("p//s", None).is_err());
+    }
+}
