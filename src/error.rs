@@ -120,6 +120,10 @@ pub enum SpawnError {
     NotFound(String),
     #[error("command `{0}` is not executable")]
     NotExecutable(String),
+    #[error("command `{0}` is not a program: it has no #! line and is not a binary")]
+    NotAProgram(String),
+    #[error("cannot run `{0}`: the interpreter named on its #! line was not found")]
+    BadInterpreter(String),
     #[error("cannot start `{command}`: {source}")]
     Other {
         command: String,
@@ -183,8 +187,8 @@ impl Error {
     /// for the child's; other commands use 1 for failure and 2 for usage errors.
     pub fn exit_code(&self, exec: bool) -> u8 {
         match self {
-            Self::Spawn(SpawnError::NotFound(_)) => 127,
-            Self::Spawn(SpawnError::NotExecutable(_)) => 126,
+            Self::Spawn(SpawnError::NotFound(_) | SpawnError::BadInterpreter(_)) => 127,
+            Self::Spawn(SpawnError::NotExecutable(_) | SpawnError::NotAProgram(_)) => 126,
             _ if exec => 125,
             Self::Usage { .. } => 2,
             _ => 1,

@@ -12,7 +12,9 @@
 //! The child gets an empty signal mask (set between fork and exec), default dispositions,
 //! its argv verbatim as `OsString`s, and no shell.
 
+use std::ffi::CString;
 use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus};
@@ -59,12 +61,17 @@ fn phase() -> std::sync::MutexGuard<'static, Phase> {
 
 /// Blocks the forwarded signals and SIGCHLD and starts the thread that receives them.
 /// Must run before any other thread is started, so that every thread inherits the mask.
-pub fn install_signal_handling() -> Result<(), Error> {
+fn blocked_set() -> SigSet {
     let mut set = SigSet::empty();
     for s in FORWARDED {
         set.add(s);
     }
     set.add(Signal::SIGCHLD);
+    set
+}
+
+pub fn install_signal_handling() -> Result<(), Error> {
+    let set = blocked_set();
     pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&set), None)
         .map_err(|e| Error::io("cannot block signals", e.into()))?;
     std::thread::Builder::new()
@@ -149,28 +156,116 @@ pub struct ChildSpec<'a> {
     pub env: &'a [(OsString, OsString)],
 }
 
-impl ChildSpec<'_> {
-    fn command(&self) -> Command {
-        let mut cmd = Command::new(&self.argv[0]);
-        cmd.args(&self.argv[1..]);
-        cmd.env_clear();
-        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
-        // The standard library resets SIGPIPE but not the signal mask, and exec keeps the
-        // mask: without this the child would start with sx's forwarded signals blocked.
-        // SAFETY: sigemptyset and pthread_sigmask are async-signal-safe and touch only the
-        // new process's state.
-        unsafe {
-            cmd.pre_exec(|| {
-                let mut set = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
-                libc::sigemptyset(set.as_mut_ptr());
-                if libc::pthread_sigmask(libc::SIG_SETMASK, set.as_ptr(), std::ptr::null_mut()) != 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
+/// What execve needs, built before fork: after fork a threaded process may not allocate.
+struct Image {
+    candidates: Vec<CString>,
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+    argv_ptrs: Vec<*const libc::c_char>,
+    envp_ptrs: Vec<*const libc::c_char>,
+}
+
+// SAFETY: the raw pointers point into the CStrings owned by the same struct, whose heap
+// buffers never move; the image is only read, in the child after fork or before exec.
+unsafe impl Send for Image {}
+// SAFETY: as above; nothing mutates the image after it is built.
+unsafe impl Sync for Image {}
+
+fn cstring(b: &[u8]) -> Option<CString> {
+    CString::new(b).ok()
+}
+
+impl Image {
+    fn new(spec: &ChildSpec<'_>) -> Option<Self> {
+        let argv: Vec<CString> = spec
+            .argv
+            .iter()
+            .map(|a| cstring(a.as_bytes()))
+            .collect::<Option<_>>()?;
+        let envp: Vec<CString> = spec
+            .env
+            .iter()
+            .map(|(k, v)| {
+                let mut kv = k.as_bytes().to_vec();
+                kv.push(b'=');
+                kv.extend_from_slice(v.as_bytes());
+                cstring(&kv)
+            })
+            .collect::<Option<_>>()?;
+        let program = spec.argv[0].as_bytes();
+        // The PATH lookup execvp would do, from the child's PATH, without its fallback of
+        // running a file that is not a program through /bin/sh.
+        let candidates = if program.contains(&b'/') {
+            vec![cstring(program)?]
+        } else {
+            let path = spec.env.iter().find(|(k, _)| k == "PATH").map_or_else(
+                || b"/usr/local/bin:/usr/bin:/bin".to_vec(),
+                |(_, v)| v.as_bytes().to_vec(),
+            );
+            path.split(|b| *b == b':')
+                .map(|dir| {
+                    let mut full = if dir.is_empty() {
+                        b".".to_vec()
+                    } else {
+                        dir.to_vec()
+                    };
+                    full.push(b'/');
+                    full.extend_from_slice(program);
+                    cstring(&full)
+                })
+                .collect::<Option<_>>()?
+        };
+        let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|c| c.as_ptr()).collect();
+        argv_ptrs.push(std::ptr::null());
+        let mut envp_ptrs: Vec<*const libc::c_char> = envp.iter().map(|c| c.as_ptr()).collect();
+        envp_ptrs.push(std::ptr::null());
+        Some(Self {
+            candidates,
+            argv,
+            envp,
+            argv_ptrs,
+            envp_ptrs,
+        })
+    }
+
+    /// Tries each candidate with execve; returns only on failure. Async-signal-safe.
+    fn exec(&self) -> std::io::Error {
+        let _ = (&self.argv, &self.envp);
+        let mut denied = false;
+        for c in &self.candidates {
+            // SAFETY: all pointers are valid NUL-terminated strings and NULL-terminated arrays.
+            unsafe { libc::execve(c.as_ptr(), self.argv_ptrs.as_ptr(), self.envp_ptrs.as_ptr()) };
+            let e = std::io::Error::last_os_error();
+            match e.raw_os_error() {
+                Some(libc::ENOENT | libc::ENOTDIR) => {}
+                Some(libc::EACCES) => denied = true,
+                _ => return e,
+            }
         }
-        cmd
+        std::io::Error::from_raw_os_error(if denied { libc::EACCES } else { libc::ENOENT })
+    }
+
+    /// The first candidate that exists as a file, to tell "not found" from "its
+    /// interpreter was not found".
+    fn existing(&self) -> Option<String> {
+        self.candidates.iter().find_map(|c| {
+            let p = std::path::Path::new(std::ffi::OsStr::from_bytes(c.as_bytes()));
+            p.is_file().then(|| escape(&p.display().to_string()))
+        })
+    }
+}
+
+impl ChildSpec<'_> {
+    fn image(&self) -> Result<Image, Error> {
+        Image::new(self).ok_or_else(|| {
+            Error::Spawn(SpawnError::Other {
+                command: self.name(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "an argument or variable contains a NUL byte",
+                ),
+            })
+        })
     }
 
     fn name(&self) -> String {
@@ -178,14 +273,16 @@ impl ChildSpec<'_> {
     }
 }
 
-fn spawn_error(name: String, e: std::io::Error) -> Error {
+fn spawn_error(name: String, image: &Image, e: std::io::Error) -> Error {
     let code = e.raw_os_error();
     Error::Spawn(match e.kind() {
-        std::io::ErrorKind::NotFound => SpawnError::NotFound(name),
+        std::io::ErrorKind::NotFound => match image.existing() {
+            Some(path) => SpawnError::BadInterpreter(path),
+            None => SpawnError::NotFound(name),
+        },
         std::io::ErrorKind::PermissionDenied => SpawnError::NotExecutable(name),
-        _ if code == Some(libc::ENOEXEC) || code == Some(libc::EISDIR) => {
-            SpawnError::NotExecutable(name)
-        }
+        _ if code == Some(libc::ENOEXEC) => SpawnError::NotAProgram(name),
+        _ if code == Some(libc::EISDIR) => SpawnError::NotExecutable(name),
         _ => SpawnError::Other {
             command: name,
             source: e,
@@ -196,12 +293,28 @@ fn spawn_error(name: String, e: std::io::Error) -> Error {
 /// Starts the child, forwards signals until it exits, and returns its status as sx's exit
 /// code: the child's code, or 128+N when it died of signal N.
 pub fn run(spec: &ChildSpec<'_>) -> Result<u8, Error> {
-    let mut cmd = spec.command();
+    let image = std::sync::Arc::new(spec.image()?);
+    let in_child = std::sync::Arc::clone(&image);
+    let mut cmd = Command::new(&spec.argv[0]);
+    // SAFETY: only async-signal-safe calls happen between fork and exec: the signal mask is
+    // emptied (the standard library resets SIGPIPE but not the mask, and exec keeps it),
+    // then execve runs on the prepared image. On failure the error goes back to the parent
+    // through the standard library's pipe.
+    unsafe {
+        cmd.pre_exec(move || {
+            let mut set = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+            libc::sigemptyset(set.as_mut_ptr());
+            libc::pthread_sigmask(libc::SIG_SETMASK, set.as_ptr(), std::ptr::null_mut());
+            Err(in_child.exec())
+        });
+    }
     let child = {
         // Hold the phase lock across spawn so that a signal arriving meanwhile is forwarded
         // to the new child rather than ending sx.
         let mut state = phase();
-        let child = cmd.spawn().map_err(|e| spawn_error(spec.name(), e))?;
+        let child = cmd
+            .spawn()
+            .map_err(|e| spawn_error(spec.name(), &image, e))?;
         let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
         *state = Phase::Running { pid };
         child
@@ -223,9 +336,14 @@ pub fn run(spec: &ChildSpec<'_>) -> Result<u8, Error> {
 /// Replaces sx by the child (`--exec`); returns only on failure.
 pub fn replace(spec: &ChildSpec<'_>) -> Error {
     // Unblock so the new program starts with an empty mask (exec keeps the mask).
+    let image = match spec.image() {
+        Ok(i) => i,
+        Err(e) => return e,
+    };
     let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
-    let e = spec.command().exec();
-    spawn_error(spec.name(), e)
+    let e = image.exec();
+    let _ = pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&blocked_set()), None);
+    spawn_error(spec.name(), &image, e)
 }
 
 pub fn exit_code(status: ExitStatus) -> u8 {

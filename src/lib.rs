@@ -25,6 +25,13 @@ use crate::error::Error;
 /// Runs sx with `args` (program name first) and returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     let args: Vec<OsString> = args.into_iter().collect();
+    // An empty SX_MANIFEST or SX_PROFILE means "not set", as for most tools' variables.
+    for var in ["SX_MANIFEST", "SX_PROFILE"] {
+        if std::env::var_os(var).is_some_and(|v| v.is_empty()) {
+            // SAFETY: no other thread exists yet; nothing reads the environment concurrently.
+            unsafe { std::env::remove_var(var) };
+        }
+    }
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {

@@ -346,7 +346,12 @@ impl<'m> Planner<'m> {
     ) {
         let before = self.diags.len();
         let fetch = self.add_reference(r, None);
-        self.cli_diags.extend(self.diags.drain(before..));
+        // Name the entry (e.g. the environment variable) the reference came from.
+        self.cli_diags
+            .extend(self.diags.drain(before..).map(|mut d| {
+                d.message = format!("{label}: {}", d.message);
+                d
+            }));
         if let Some(fetch) = fetch {
             self.plan.entries.push(Entry {
                 name: name.to_owned(),

@@ -365,15 +365,16 @@ fn expand_import(
     prefix: &str,
     reference: &str,
 ) -> Result<Vec<(String, SecretValue)>, ProviderError> {
-    let doc = parse_json(value, reference)?;
-    let Json::Object(map) = doc else {
+    let doc = serde_json::from_slice::<Json>(value.expose()).ok();
+    let Some(Json::Object(map)) = doc else {
         return Err(ProviderError::new(
             ErrorKind::Malformed,
             format!(
                 "the value of `{}` is not a JSON object, so it cannot be imported",
                 escape(reference)
             ),
-        ));
+        )
+        .hint("an import turns every top-level key of a JSON object into a variable; use [env] for a single value"));
     };
     let mut out = Vec::new();
     let mut seen: HashMap<String, String> = HashMap::new();

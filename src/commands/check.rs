@@ -21,6 +21,47 @@ pub fn run(g: &Global, timeout: Duration) -> Result<u8, Error> {
         providers.iter().map(crate::provider::Provider::shutdown),
     ));
 
+    // The same assembly exec does, so that check fails where exec would: import problems,
+    // name collisions, and values that cannot be environment variables.
+    let mut failures: Vec<crate::error::EntryFailure> = Vec::new();
+    let mut skipped: Vec<crate::error::EntryFailure> = Vec::new();
+    let mut total = plan.entries.len() + plan.imports.len();
+    match resolve::assemble(&plan, &fetched) {
+        Ok(outcome) => {
+            skipped = outcome.skipped;
+            let mut probe = crate::inject::env::ChildEnv::default();
+            for e in outcome
+                .entries
+                .iter()
+                .filter(|e| e.target == crate::plan::Target::Env)
+            {
+                if let Err(err) = probe.set(&e.name, e.value.expose()) {
+                    let mut pe = crate::error::ProviderError::new(
+                        crate::error::ErrorKind::Malformed,
+                        err.to_string(),
+                    );
+                    pe.hint = err.hint().map(str::to_owned);
+                    failures.push(crate::error::EntryFailure {
+                        entry: format!("env {}", e.name),
+                        reference: String::new(),
+                        error: pe,
+                    });
+                }
+            }
+        }
+        Err(e) => {
+            total = e.total;
+            failures = e.failures;
+        }
+    }
+    let problem_of = |label: &str| {
+        failures
+            .iter()
+            .chain(&skipped)
+            .find(|f| f.entry == label)
+            .map(|f| f.error.to_string())
+    };
+
     let mut rows = vec![[
         "NAME".to_owned(),
         "REFERENCE".to_owned(),
@@ -73,17 +114,14 @@ pub fn run(g: &Global, timeout: Duration) -> Result<u8, Error> {
                     .map_err(Clone::clone)
                     .and_then(|v| resolve::select(v, fragment.as_ref(), reference))
                     .map(|_| "ok".to_owned())
-                    .map_err(|e| e.to_string());
+                    .map_err(|e| e.to_string())
+                    .and_then(|ok| problem_of(&e.label).map_or(Ok(ok), Err));
                 push(&e.name, reference, Some(*fetch), status, e.optional);
             }
         }
     }
     for i in &plan.imports {
-        let status = fetched[i.fetch]
-            .0
-            .as_ref()
-            .map(|_| "ok".to_owned())
-            .map_err(ToString::to_string);
+        let status = problem_of(&i.origin).map_or_else(|| Ok("ok".to_owned()), Err);
         push(&i.origin, &i.reference, Some(i.fetch), status, i.optional);
     }
 
@@ -106,9 +144,11 @@ pub fn run(g: &Global, timeout: Duration) -> Result<u8, Error> {
         );
         writeln!(out, "{}", line.trim_end()).map_err(|e| Error::io("cannot write to stdout", e))?;
     }
-    // The same assembly exec does: name collisions and import problems fail here too.
-    if let Err(e) = resolve::assemble(&plan, &fetched) {
-        return Err(Error::Resolve(e));
+    if !failures.is_empty() {
+        return Err(Error::Resolve(crate::error::ResolveErrors {
+            failures,
+            total,
+        }));
     }
     Ok(0)
 }

@@ -212,14 +212,18 @@ fn combine(problems: Vec<Error>) -> Option<Error> {
     if problems.len() <= 1 {
         return problems.into_iter().next();
     }
+    // Each problem keeps its own hint; the last one is printed by the caller.
+    let n = problems.len();
     let mut message = String::new();
-    let mut hint = None;
-    for (i, p) in problems.into_iter().enumerate() {
+    for (i, p) in problems.iter().enumerate() {
         if i > 0 {
             message.push_str("\nerror: ");
         }
         message.push_str(&p.to_string());
-        hint = hint.or_else(|| p.hint().map(str::to_owned));
+        if let (true, Some(h)) = (i + 1 < n, p.hint()) {
+            message.push_str(&format!("\nhint: {h}"));
+        }
     }
+    let hint = problems.last().and_then(|p| p.hint()).map(str::to_owned);
     Some(Error::Inject { message, hint })
 }

@@ -35,6 +35,15 @@ pub fn run(g: &Global, format: ExportFormat, timeout: Duration) -> Result<u8, Er
             );
             continue;
         }
+        if e.value.expose().contains(&0) {
+            return Err(Error::Inject {
+                message: format!(
+                    "env {}: the value contains a NUL byte and cannot be exported",
+                    e.name
+                ),
+                hint: Some(format!("use `sx exec` with a [files.{}] entry", e.name)),
+            });
+        }
         let Ok(text) = std::str::from_utf8(e.value.expose()) else {
             return Err(Error::Inject {
                 message: format!(

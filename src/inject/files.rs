@@ -50,9 +50,12 @@ pub fn is_tmpfs(path: &Path) -> bool {
 
 /// The folder the per-user directory goes in.
 fn base_dir(allow_disk: bool) -> Result<PathBuf, Error> {
+    // XDG_RUNTIME_DIR when it exists (a disk-backed one is refused below), else /dev/shm.
     let base = std::env::var_os("XDG_RUNTIME_DIR")
         .filter(|v| !v.is_empty())
-        .map_or_else(|| PathBuf::from("/dev/shm"), PathBuf::from);
+        .map(PathBuf::from)
+        .filter(|p| p.is_dir())
+        .unwrap_or_else(|| PathBuf::from("/dev/shm"));
     if !base.is_dir() {
         return Err(inject_err(
             format!(

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use self::diag::Diagnostic;
+use self::diag::{Diagnostic, ManifestErrors};
 use self::reference::Reference;
 use crate::error::Error;
 
@@ -164,10 +164,26 @@ pub fn load(path: &Path) -> Result<Manifest, Error> {
         context: format!("cannot read manifest `{}`", path.display()),
         source: e,
     })?;
-    let source = String::from_utf8(bytes).map_err(|_| Error::Usage {
-        message: format!("manifest `{}` is not valid UTF-8", path.display()),
-        hint: None,
-    })?;
+    let source = match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let source = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            return Err(Error::Manifest(Box::new(ManifestErrors {
+                path: path.to_path_buf(),
+                diagnostics: vec![
+                    Diagnostic::new("the manifest is not valid UTF-8", at..at + 1)
+                        .hint("save it as UTF-8"),
+                ],
+                source,
+            })));
+        }
+    };
+    // A byte-order mark is not part of the TOML; drop it so columns count from the text.
+    let source = match source.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => source,
+    };
     let (mut manifest, problems) = parse(path, source);
     manifest.problems = problems;
     Ok(manifest)
@@ -180,10 +196,20 @@ pub fn parse(path: &Path, source: String) -> (Manifest, Vec<Diagnostic>) {
         let (root, errors) = DeTable::parse_recoverable(&source);
         for e in errors {
             let span = e.span().unwrap_or(0..0);
-            diags.push(Diagnostic::new(
-                format!("invalid TOML: {}", e.message().trim_end()),
-                span,
-            ));
+            let message = e.message().trim_end();
+            let d = if message.contains("duplicate key") {
+                let key = source.get(span.clone()).unwrap_or("").trim();
+                Diagnostic::new(
+                    format!("`{}` is defined twice", reference::escape(key)),
+                    span,
+                )
+                .hint(
+                    "a key, and a [table] header, may appear only once; merge the two definitions",
+                )
+            } else {
+                Diagnostic::new(format!("invalid TOML: {message}"), span)
+            };
+            diags.push(d);
         }
         let root = root.into_inner();
         let mut p = Parser { diags: &mut diags };
@@ -560,6 +586,14 @@ impl Parser<'_> {
         };
         match parsed {
             Some(m) if m <= 0o777 && m & 0o400 != 0 => Some(m),
+            Some(m) if m > 0o777 => {
+                self.err_hint(
+                    format!("{what}.mode {m:o} has setuid, setgid or sticky bits"),
+                    v.span(),
+                    "secret files take permission bits only, at most \"0777\"",
+                );
+                None
+            }
             Some(_) => {
                 self.err_hint(
                     format!("{what}.mode must let the owner read the file"),
@@ -607,12 +641,13 @@ impl Parser<'_> {
                     "prefix" => match v.get_ref() {
                         DeValue::String(s)
                             if s.is_empty()
-                                || s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+                                || (!s.starts_with(|c: char| c.is_ascii_digit())
+                                    && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) =>
                         {
                             import_prefix = s.to_string();
                         }
                         _ => self.err_hint(
-                            format!("{what}.prefix must be a string of letters, digits and `_`"),
+                            format!("{what}.prefix must be letters, digits and `_`, not starting with a digit"),
                             v.span(),
                             "e.g. prefix = \"APP_\"",
                         ),

@@ -25,6 +25,27 @@ pub fn check_path(path: &str) -> Result<(), (String, Option<String>)> {
 }
 
 impl FileProvider {
+    /// Reads on a thread of its own, so that a file that blocks (a FIFO with no writer, a
+    /// hung network mount) is bounded by the run's deadline instead of stalling sx.
+    pub async fn fetch_async(&self, r: &Request) -> Result<SecretValue, ProviderError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let request = r.clone();
+        let spawned = std::thread::Builder::new()
+            .name("sx-file-read".into())
+            .spawn(move || {
+                let _ = tx.send(FileProvider.fetch(&request));
+            });
+        if spawned.is_err() {
+            return self.fetch(r);
+        }
+        rx.await.unwrap_or_else(|_| {
+            Err(ProviderError::new(
+                ErrorKind::Other,
+                "the read was interrupted",
+            ))
+        })
+    }
+
     pub fn fetch(&self, r: &Request) -> Result<SecretValue, ProviderError> {
         use std::io::Read;
         let shown = escape(&r.path);

@@ -95,7 +95,13 @@ impl ProviderType {
 
     /// Checks a reference's path and query for this type; returns the problem, if any.
     pub fn check_reference(self, r: &Reference) -> Result<(), (String, Option<String>)> {
-        for (k, _) in &r.query {
+        for (k, v) in &r.query {
+            if v.is_empty() && self.query_keys().contains(&k.as_str()) {
+                return Err((
+                    format!("`?{}=` has no value", escape(k)),
+                    Some("give a value, or leave the key out to read the current version".into()),
+                ));
+            }
             if !self.query_keys().contains(&k.as_str()) {
                 let allowed = self.query_keys();
                 let hint = if allowed.is_empty() {
@@ -336,7 +342,9 @@ impl Provider {
         match self {
             Self::Local(p) => p.fetch_batch(requests),
             Self::Env(p) => requests.iter().map(|r| p.fetch(r)).collect(),
-            Self::File(p) => requests.iter().map(|r| p.fetch(r)).collect(),
+            Self::File(p) => {
+                futures_util::future::join_all(requests.iter().map(|r| p.fetch_async(r))).await
+            }
             Self::AwsSm(p) => p.fetch_batch(requests).await,
             Self::AwsSsm(p) => p.fetch_batch(requests).await,
             Self::Vault(p) => p.fetch_batch(requests).await,

@@ -167,3 +167,32 @@ fn a_store_named_in_the_manifest_is_created_by_the_first_set() {
     names.sort();
     assert_eq!(names, [".secrets.age.lock", "secrets.age"]);
 }
+
+#[test]
+fn check_fails_on_values_exec_could_not_pass() {
+    let sb = Sandbox::new();
+    sb.init_local();
+    sb.set_local("nul", b"a\0b");
+    sb.manifest("[env]\nWITH_NUL = \"local://nul\"\n");
+    let o = sb.run(["check"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stdout(&o).contains("FAILED: malformed: env WITH_NUL: the value contains a NUL byte"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stderr(&o).contains("[files.WITH_NUL]"), "{}", stderr(&o));
+}
+
+#[test]
+fn env_refs_errors_name_the_variable() {
+    let mut sb = Sandbox::new();
+    sb.env("BROKEN", "local://bad name");
+    let o = sb.run(["exec", "--env-refs", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    assert!(
+        stderr(&o).contains("env BROKEN: bad reference"),
+        "{}",
+        stderr(&o)
+    );
+}

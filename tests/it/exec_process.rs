@@ -44,6 +44,36 @@ fn exit_codes_pass_through() {
     ]);
     assert_eq!(code(&o), 126);
     assert!(stderr(&o).contains("is not executable"), "{}", stderr(&o));
+
+    // An executable file without #! is not handed to a shell (execvp would): 126.
+    let no_shebang = sb.script("no-shebang", "");
+    std::fs::write(&no_shebang, "touch \"$OUT/ran-by-a-shell\"\n").expect("write");
+    let o = sb.run([
+        std::ffi::OsStr::new("exec"),
+        "--".as_ref(),
+        no_shebang.as_os_str(),
+    ]);
+    assert_eq!(code(&o), 126);
+    assert!(
+        stderr(&o).contains("is not a program: it has no #! line"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!sb.out().join("ran-by-a-shell").exists());
+
+    let bad_interpreter = sb.script("bad-interp", "");
+    std::fs::write(&bad_interpreter, "#!/nonexistent/interpreter\n").expect("write");
+    let o = sb.run([
+        std::ffi::OsStr::new("exec"),
+        "--".as_ref(),
+        bad_interpreter.as_os_str(),
+    ]);
+    assert_eq!(code(&o), 127);
+    assert!(
+        stderr(&o).contains("the interpreter named on its #! line was not found"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -110,7 +110,7 @@ fn a_duplicate_key_is_reported_by_position() {
     let sb = Sandbox::new();
     sb.manifest("[env]\nA = \"env://HOME\"\nA = \"env://PATH\"\n");
     let err = stderr(&sb.run(["check"]));
-    assert!(err.contains("duplicate key"), "{err}");
+    assert!(err.contains("`A` is defined twice"), "{err}");
     assert!(err.contains("sx.toml:3:1"), "{err}");
 }
 
@@ -191,4 +191,59 @@ fn usage_errors_exit_2_but_125_for_exec() {
         125
     );
     assert_eq!(code(&sb.run(["get", "not-a-reference"])), 2);
+}
+
+#[test]
+fn odd_files_and_values_are_reported_precisely() {
+    let sb = Sandbox::new();
+    // A byte-order mark does not shift columns.
+    sb.write("sx.toml", "\u{feff}bogus = 1\n");
+    let err = stderr(&sb.run(["check"]));
+    assert!(err.contains("sx.toml:1:1"), "{err}");
+    assert!(!err.contains("feff"), "{err}");
+
+    // Not UTF-8: a manifest error with the position of the first bad byte.
+    sb.write("sx.toml", b"[env]\nA = \"\xff\"\n".as_slice());
+    let o = sb.run(["check"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("the manifest is not valid UTF-8"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("sx.toml:2:6"), "{}", stderr(&o));
+
+    sb.manifest("[env]\nA = \"aws-sm://x?version_id=\"\n\n[[import]]\nref = \"local://x\"\nprefix = \"9\"\n\n[files.F]\nref = \"env://HOME\"\nmode = \"4755\"\n");
+    let err = stderr(&sb.run(["check"]));
+    assert!(err.contains("`?version_id=` has no value"), "{err}");
+    assert!(
+        err.contains("prefix must be letters, digits and `_`, not starting with a digit"),
+        "{err}"
+    );
+    assert!(
+        err.contains("mode 4755 has setuid, setgid or sticky bits"),
+        "{err}"
+    );
+    assert!(err.contains("3 problems in"), "{err}");
+}
+
+#[test]
+fn a_file_that_never_answers_is_bounded_by_the_deadline() {
+    let sb = Sandbox::new();
+    let fifo = sb.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    sb.manifest(&format!("[env]\nF = \"file://{}\"\n", fifo.display()));
+    let started = std::time::Instant::now();
+    let o = sb.run(["exec", "--timeout", "1s", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    assert!(
+        stderr(&o).contains("timed out: no answer from provider `file` within 1s"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
