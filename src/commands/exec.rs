@@ -180,6 +180,17 @@ fn build_plan(g: &Global, manifest: Option<&Manifest>, env_refs: bool) -> Result
             {
                 continue;
             }
+            if v.starts_with("sm://") || v.starts_with("berglas://") {
+                let (r, target) = berglas(k, v)?;
+                planner.add_cli_entry(
+                    k,
+                    target,
+                    &r,
+                    format!("env {k}"),
+                    format!("environment variable {k}"),
+                );
+                continue;
+            }
             let scheme = v.split("://").next().unwrap_or("");
             if ProviderType::from_name(scheme).is_none() && !declared.contains(&scheme) {
                 continue;
@@ -205,6 +216,64 @@ fn build_plan(g: &Global, manifest: Option<&Manifest>, env_refs: bool) -> Result
         }
     }
     planner.finish(manifest)
+}
+
+/// A berglas reference, `sm://PROJECT/SECRET[?destination=tempfile][#VERSION]`, as the
+/// equivalent `gcp-sm://` reference; `tempfile` delivers it as a file (on tmpfs, by sx's
+/// file rules) whose path the variable holds.
+fn berglas(name: &str, value: &str) -> Result<(Reference, Target), Error> {
+    let usage = |message: String, hint: &str| Error::Usage {
+        message: format!("environment variable {name}: {message}"),
+        hint: Some(hint.to_owned()),
+    };
+    let Some(rest) = value.strip_prefix("sm://") else {
+        return Err(usage(
+            "berglas:// references (Cloud Storage and KMS) are not supported".into(),
+            "move the secret to Secret Manager (`berglas migrate`) and use sm://PROJECT/SECRET",
+        ));
+    };
+    let (before, version) = match rest.split_once('#') {
+        Some((b, v)) => (b, Some(v)),
+        None => (rest, None),
+    };
+    let (path, query) = before.split_once('?').unwrap_or((before, ""));
+    let mut target = Target::Env;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("destination", "tempfile" | "tmpfile")) => {
+                target = Target::File {
+                    mode: 0o400,
+                    file_name: None,
+                };
+            }
+            Some(("destination", _)) => {
+                return Err(usage(
+                    "`?destination=PATH` is not supported: sx writes secret files only into its own private tmpfs directory".into(),
+                    "use ?destination=tempfile; the variable then holds the file's path",
+                ));
+            }
+            _ => {
+                return Err(usage(
+                    format!("unknown option `{}` in a berglas reference", escape(pair)),
+                    "berglas references take ?destination=tempfile and #VERSION",
+                ));
+            }
+        }
+    }
+    let mut parts = path.split('/');
+    let (Some(project), Some(secret), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(usage(
+            format!("`{}` is not sm://PROJECT/SECRET", escape(value)),
+            "write sm://PROJECT/SECRET or sm://PROJECT/SECRET#VERSION",
+        ));
+    };
+    let translated = match version.filter(|v| !v.is_empty()) {
+        Some(v) => format!("gcp-sm://{project}/{secret}/{v}"),
+        None => format!("gcp-sm://{project}/{secret}"),
+    };
+    let r =
+        Reference::parse(&translated).map_err(|e| usage(e.message, "write sm://PROJECT/SECRET"))?;
+    Ok((r, target))
 }
 
 /// Merges several injection problems into one error that lists them all.

@@ -71,7 +71,13 @@ impl ProviderType {
     pub fn is_available(self) -> bool {
         matches!(
             self,
-            Self::Local | Self::Env | Self::File | Self::AwsSm | Self::AwsSsm | Self::Vault
+            Self::Local
+                | Self::Env
+                | Self::File
+                | Self::AwsSm
+                | Self::AwsSsm
+                | Self::GcpSm
+                | Self::Vault
         )
     }
 

@@ -7,6 +7,8 @@ mod aws_ssm;
 mod cli;
 mod exec_process;
 mod files;
+mod gcp_fake;
+mod gcp_sm;
 mod leaks;
 mod local_store;
 mod manifest;

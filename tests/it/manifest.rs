@@ -83,12 +83,12 @@ fn three_bad_references_give_three_errors() {
 #[test]
 fn providers_not_built_yet_fail_at_plan_time() {
     let sb = Sandbox::new();
-    sb.manifest("[env]\nT = \"gcp-sm://acme-prod/api-token\"\n");
+    sb.manifest("[env]\nT = \"azure-kv://acme-kv/api-token\"\n");
     let o = sb.run(["exec", "--", "true"]);
     assert_eq!(code(&o), 125);
     let err = stderr(&o);
     assert!(
-        err.contains("the `gcp-sm` provider is not available in this version of sx"),
+        err.contains("the `azure-kv` provider is not available in this version of sx"),
         "{err}"
     );
     assert!(err.contains("sx.toml:2:5"), "{err}");
