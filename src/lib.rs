@@ -46,10 +46,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     harden();
     logging::init(&cli.global);
     let exec = matches!(cli.command, Command::Exec(_));
+    let json = cli.global.log_format == cli::LogFormat::Json;
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
-            report(&e);
+            report(&e, json);
             e.exit_code(exec)
         }
     }
@@ -72,7 +73,17 @@ fn harden() {
     }
 }
 
-fn report(e: &Error) {
+fn report(e: &Error, json: bool) {
+    if json {
+        // One JSON line, like the log lines, for collectors that parse stderr.
+        let line = serde_json::json!({
+            "level": "ERROR",
+            "message": e.to_string(),
+            "hint": e.hint(),
+        });
+        eprintln!("{line}");
+        return;
+    }
     match e {
         Error::Manifest(m) => eprintln!("{m}"),
         _ => {

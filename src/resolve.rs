@@ -224,7 +224,10 @@ pub fn assemble(
     for e in &outcome.entries {
         if let Some(first) = seen.insert(&e.name, &e.origin) {
             failures.push(EntryFailure {
-                entry: format!("env {}", e.name),
+                entry: match e.target {
+                    Target::Env => format!("env {}", e.name),
+                    Target::File { .. } => format!("files {}", e.name),
+                },
                 reference: String::new(),
                 error: ProviderError::new(
                     ErrorKind::Malformed,

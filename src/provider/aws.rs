@@ -173,10 +173,12 @@ pub async fn load(c: &Config, service: &str) -> Result<SdkConfig, ProviderError>
         chain = chain.profile_name(p);
     }
     let chain = chain.build().await;
+    // Name the profile in use, from the manifest or AWS_PROFILE, so a typo is visible.
     let profile_note = c
         .profile
-        .as_deref()
-        .map_or_else(String::new, |p| format!(" (profile `{}`)", escape(p)));
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
+        .map_or_else(String::new, |p| format!(" (profile `{}`)", escape(&p)));
     let credentials = tokio::time::timeout(CREDENTIALS_DEADLINE, chain.provide_credentials())
         .await
         .map_err(|_| ())
