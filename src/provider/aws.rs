@@ -20,7 +20,6 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::cli::parse_duration;
 use crate::error::{ErrorKind, ProviderError};
 use crate::manifest::reference::escape;
 use crate::provider::SettingsReader;
@@ -85,35 +84,20 @@ impl Config {
             role_arn: r.string("role_arn").map(|(v, _)| v),
             ..Self::default()
         };
-        if let Some((n, span)) = r.integer("max_attempts") {
-            match u32::try_from(n) {
-                Ok(n) if (1..=20).contains(&n) => c.max_attempts = n,
-                _ => r.invalid("`max_attempts` must be between 1 and 20".into(), span, None),
-            }
+        if let Some(n) = r.number("max_attempts", 1..=20) {
+            c.max_attempts = u32::try_from(n).unwrap_or(DEFAULT_MAX_ATTEMPTS);
         }
-        if let Some((n, span)) = r.integer("concurrency") {
-            match usize::try_from(n) {
-                Ok(n) if (1..=256).contains(&n) => c.concurrency = n,
-                _ => r.invalid("`concurrency` must be between 1 and 256".into(), span, None),
-            }
+        if let Some(n) = r.number("concurrency", 1..=256) {
+            c.concurrency = usize::try_from(n).unwrap_or(DEFAULT_CONCURRENCY);
         }
         if let Some(b) = r.boolean("batch") {
             c.batch = b;
         }
-        for (key, slot) in [
-            ("connect_timeout", &mut c.connect_timeout),
-            ("timeout", &mut c.timeout),
-        ] {
-            if let Some((v, span)) = r.string(key) {
-                match parse_duration(&v) {
-                    Ok(d) => *slot = d,
-                    Err(e) => r.invalid(
-                        format!("`{key}`: {e}"),
-                        span,
-                        Some("e.g. \"2s\" or \"500ms\""),
-                    ),
-                }
-            }
+        if let Some(d) = r.duration("connect_timeout") {
+            c.connect_timeout = d;
+        }
+        if let Some(d) = r.duration("timeout") {
+            c.timeout = d;
         }
         r.finish(KEYS);
         c

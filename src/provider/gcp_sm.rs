@@ -18,7 +18,6 @@ use google_cloud_gax::retry_state::RetryState;
 use google_cloud_secretmanager_v1::client::SecretManagerService;
 use google_cloud_secretmanager_v1::model::{Replication, Secret, SecretPayload, replication};
 
-use crate::cli::parse_duration;
 use crate::error::{ErrorKind, ProviderError};
 use crate::manifest::reference::escape;
 use crate::provider::{Request, SettingsReader};
@@ -47,23 +46,14 @@ impl Config {
             timeout: Duration::from_secs(10),
             concurrency: 16,
         };
-        if let Some((n, span)) = r.integer("max_attempts") {
-            match u32::try_from(n) {
-                Ok(n) if (1..=20).contains(&n) => c.max_attempts = n,
-                _ => r.invalid("`max_attempts` must be between 1 and 20".into(), span, None),
-            }
+        if let Some(n) = r.number("max_attempts", 1..=20) {
+            c.max_attempts = u32::try_from(n).unwrap_or(5);
         }
-        if let Some((n, span)) = r.integer("concurrency") {
-            match usize::try_from(n) {
-                Ok(n) if (1..=256).contains(&n) => c.concurrency = n,
-                _ => r.invalid("`concurrency` must be between 1 and 256".into(), span, None),
-            }
+        if let Some(n) = r.number("concurrency", 1..=256) {
+            c.concurrency = usize::try_from(n).unwrap_or(16);
         }
-        if let Some((v, span)) = r.string("timeout") {
-            match parse_duration(&v) {
-                Ok(d) => c.timeout = d,
-                Err(e) => r.invalid(format!("`timeout`: {e}"), span, Some("e.g. \"10s\"")),
-            }
+        if let Some(d) = r.duration("timeout") {
+            c.timeout = d;
         }
         r.finish(&[
             "endpoint",

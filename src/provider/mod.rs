@@ -259,6 +259,40 @@ impl SettingsReader<'_> {
         }
     }
 
+    /// A whole number within `range`; out of range is reported.
+    pub fn number(&mut self, key: &str, range: std::ops::RangeInclusive<i64>) -> Option<i64> {
+        let (n, span) = self.integer(key)?;
+        if range.contains(&n) {
+            return Some(n);
+        }
+        self.invalid(
+            format!(
+                "`{key}` must be between {} and {}",
+                range.start(),
+                range.end()
+            ),
+            span,
+            None,
+        );
+        None
+    }
+
+    /// A duration such as `"10s"` or `"500ms"`.
+    pub fn duration(&mut self, key: &str) -> Option<std::time::Duration> {
+        let (v, span) = self.string(key)?;
+        match crate::cli::parse_duration(&v) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.invalid(
+                    format!("`{key}`: {e}"),
+                    span,
+                    Some("e.g. \"10s\" or \"500ms\""),
+                );
+                None
+            }
+        }
+    }
+
     /// Reports a problem with a value that has the right type but a bad content.
     pub fn invalid(&mut self, message: String, span: Range<usize>, hint: Option<&str>) {
         self.ok = false;

@@ -13,7 +13,6 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value as Json, json};
 
-use crate::cli::parse_duration;
 use crate::error::{ErrorKind, ProviderError};
 use crate::manifest::reference::{Reference, escape, looks_like_reference};
 use crate::manifest::{Setting, SettingValue};
@@ -104,17 +103,11 @@ impl Config {
             max_attempts: 4,
             timeout: Duration::from_secs(10),
         };
-        if let Some((n, span)) = r.integer("max_attempts") {
-            match u32::try_from(n) {
-                Ok(n) if (1..=20).contains(&n) => c.max_attempts = n,
-                _ => r.invalid("`max_attempts` must be between 1 and 20".into(), span, None),
-            }
+        if let Some(n) = r.number("max_attempts", 1..=20) {
+            c.max_attempts = u32::try_from(n).unwrap_or(4);
         }
-        if let Some((v, span)) = r.string("timeout") {
-            match parse_duration(&v) {
-                Ok(d) => c.timeout = d,
-                Err(e) => r.invalid(format!("`timeout`: {e}"), span, Some("e.g. \"10s\"")),
-            }
+        if let Some(d) = r.duration("timeout") {
+            c.timeout = d;
         }
         if let Some((table, span)) = r.table("auth")
             && let Some(a) = read_auth(r, &table, span, base_dir)

@@ -2,14 +2,6 @@
 
 use crate::support::*;
 
-fn sandbox(moto: &Moto, endpoint: &str) -> Sandbox {
-    let mut sb = Sandbox::new();
-    for (k, v) in moto.aws_env(endpoint) {
-        sb.env(k, &v);
-    }
-    sb
-}
-
 #[test]
 fn values_reach_the_child_byte_exact_in_env_and_files() {
     let Some(moto) = Moto::get() else { return };
@@ -37,7 +29,7 @@ fn values_reach_the_child_byte_exact_in_env_and_files() {
             "[files.F_{name}]\nref = \"aws-sm://bytes-exact/{name}\"\n"
         ));
     }
-    let sb = sandbox(&moto, &moto.endpoint());
+    let sb = moto.sandbox(&moto.endpoint());
     sb.manifest(&manifest);
     let mut job = String::from("env -0 > \"$OUT/env\"\n");
     for (name, _) in &cases {
@@ -64,7 +56,7 @@ fn values_reach_the_child_byte_exact_in_env_and_files() {
 fn a_nul_byte_in_an_env_value_is_refused_with_a_hint_to_use_files() {
     let Some(moto) = Moto::get() else { return };
     moto.create_secret_binary("nul-in-env/v", b"a\0b");
-    let sb = sandbox(&moto, &moto.endpoint());
+    let sb = moto.sandbox(&moto.endpoint());
     sb.manifest("[env]\nWITH_NUL = \"aws-sm://nul-in-env/v\"\n");
     let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
     assert_eq!(code(&o), 125, "{}", stderr(&o));
@@ -82,7 +74,7 @@ fn json_fragments_come_from_one_read() {
     let Some(moto) = Moto::get() else { return };
     moto.create_secret_string("fragments/app", r#"{"db":{"host":"h","port":5432}}"#);
     let proxy = RecordingProxy::start(moto.port);
-    let sb = sandbox(&moto, &proxy.endpoint());
+    let sb = moto.sandbox(&proxy.endpoint());
     sb.manifest(
         "[env]\nDB_HOST = \"aws-sm://fragments/app#db.host\"\nDB_PORT = \"aws-sm://fragments/app#db.port\"\n",
     );
@@ -103,7 +95,7 @@ fn json_fragments_come_from_one_read() {
 fn a_missing_field_fails_closed_naming_entry_and_reference_not_the_value() {
     let Some(moto) = Moto::get() else { return };
     moto.create_secret_string("fragments/missing", r#"{"db":{"host":"h","port":5432}}"#);
-    let sb = sandbox(&moto, &moto.endpoint());
+    let sb = moto.sandbox(&moto.endpoint());
     sb.manifest(
         "[env]\nDB_HOST = \"aws-sm://fragments/missing#db.host\"\nDB_USER = \"aws-sm://fragments/missing#db.user\"\n",
     );
@@ -129,7 +121,7 @@ fn a_missing_field_fails_closed_naming_entry_and_reference_not_the_value() {
 #[test]
 fn a_missing_secret_is_reported_as_not_found() {
     let Some(moto) = Moto::get() else { return };
-    let sb = sandbox(&moto, &moto.endpoint());
+    let sb = moto.sandbox(&moto.endpoint());
     sb.manifest("[env]\nGONE = \"aws-sm://does/not/exist\"\n");
     let o = sb.run(["exec", "--", "true"]);
     assert_eq!(code(&o), 125);
@@ -143,7 +135,7 @@ fn a_missing_secret_is_reported_as_not_found() {
 fn optional_entries_that_fail_are_left_unset_with_a_warning() {
     let Some(moto) = Moto::get() else { return };
     moto.create_secret_string("optional/present", "here");
-    let sb = sandbox(&moto, &moto.endpoint());
+    let sb = moto.sandbox(&moto.endpoint());
     sb.manifest(
         "[env]\nPRESENT = \"aws-sm://optional/present\"\nABSENT = { ref = \"aws-sm://optional/absent\", optional = true }\n",
     );
@@ -162,7 +154,7 @@ fn optional_entries_that_fail_are_left_unset_with_a_warning() {
 #[test]
 fn get_prints_exact_bytes_and_set_rm_round_trip() {
     let Some(moto) = Moto::get() else { return };
-    let sb = sandbox(&moto, &moto.endpoint());
+    let sb = moto.sandbox(&moto.endpoint());
     let value = b"bin\xff\x00ary\n";
     let o = sb.run_with_stdin(["set", "aws-sm://roundtrip/bin"], value);
     assert_success(&o);
@@ -207,7 +199,7 @@ fn forty_five_references_take_at_most_three_batch_calls() {
         manifest.push_str(&format!("S{i} = \"aws-sm://batch45/s{i}\"\n"));
     }
     let proxy = RecordingProxy::start(moto.port);
-    let sb = sandbox(&moto, &proxy.endpoint());
+    let sb = moto.sandbox(&proxy.endpoint());
     sb.manifest(&manifest);
     let o = sb.run(["exec", "--", "sh", "-c", "env -0 > \"$OUT/env\""]);
     assert_success(&o);
@@ -230,7 +222,7 @@ fn batch_errors_are_per_secret_and_a_missing_batch_api_falls_back() {
     let manifest = "[env]\nA = \"aws-sm://fallback/a\"\nB = \"aws-sm://fallback/b\"\n";
 
     // Per-secret errors inside a batch answer name the secret.
-    let sb = sandbox(&moto, &moto.endpoint());
+    let sb = moto.sandbox(&moto.endpoint());
     sb.manifest(&format!("{manifest}C = \"aws-sm://fallback/missing\"\n"));
     let o = sb.run(["exec", "--", "true"]);
     assert_eq!(code(&o), 125);
@@ -250,7 +242,7 @@ fn batch_errors_are_per_secret_and_a_missing_batch_api_falls_back() {
                 .then_some(Fault::UnknownOperation)
         }),
     );
-    let sb = sandbox(&moto, &proxy.endpoint());
+    let sb = moto.sandbox(&proxy.endpoint());
     sb.manifest(manifest);
     let o = sb.run(["exec", "--", "sh", "-c", "printf %s \"$A$B\" > \"$OUT/v\""]);
     assert_success(&o);
@@ -268,7 +260,7 @@ fn versions_stages_and_deleted_secrets() {
     );
     assert_eq!(s, 200, "{v}");
     let new_id = v["VersionId"].as_str().expect("VersionId").to_owned();
-    let sb = sandbox(&moto, &moto.endpoint());
+    let sb = moto.sandbox(&moto.endpoint());
     sb.manifest(&format!(
         "[env]\nCUR = \"aws-sm://versions/app\"\nPREV = \"aws-sm://versions/app?stage=AWSPREVIOUS\"\nPINNED = \"aws-sm://versions/app?version_id={new_id}\"\n"
     ));
@@ -328,7 +320,7 @@ fn throttling_and_server_errors_are_retried_within_a_budget() {
             _ => None,
         }),
     );
-    let sb = sandbox(&moto, &proxy.endpoint());
+    let sb = moto.sandbox(&proxy.endpoint());
     sb.manifest("[env]\nX = \"aws-sm://retry/x\"\n");
     let o = sb.run(["exec", "--", "sh", "-c", "printf %s \"$X\" > \"$OUT/v\""]);
     assert_success(&o);
@@ -339,7 +331,7 @@ fn throttling_and_server_errors_are_retried_within_a_budget() {
         moto.port,
         std::sync::Arc::new(|_, _: &str| Some(Fault::Throttle)),
     );
-    let sb = sandbox(&moto, &always.endpoint());
+    let sb = moto.sandbox(&always.endpoint());
     sb.manifest("[providers.aws-sm]\nmax_attempts = 3\n\n[env]\nX = \"aws-sm://retry/x\"\n");
     let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
     assert_eq!(code(&o), 125);
@@ -388,7 +380,7 @@ fn without_credentials_sx_fails_fast_and_says_what_it_tried() {
 fn the_childs_own_aws_variables_pass_through_untouched() {
     let Some(moto) = Moto::get() else { return };
     moto.create_secret_string("passthrough/x", "v");
-    let mut sb = sandbox(&moto, &moto.endpoint());
+    let mut sb = moto.sandbox(&moto.endpoint());
     sb.env("AWS_DEFAULT_OUTPUT", "json")
         .env("AWS_SESSION_NAME_FOR_JOB", "job-1");
     sb.manifest("[env]\nX = \"aws-sm://passthrough/x\"\n");
@@ -407,7 +399,7 @@ fn role_arn_assumes_a_role_before_reading() {
     let Some(moto) = Moto::get() else { return };
     moto.create_secret_string("assume/x", "via-role");
     let proxy = RecordingProxy::start(moto.port);
-    let sb = sandbox(&moto, &proxy.endpoint());
+    let sb = moto.sandbox(&proxy.endpoint());
     sb.manifest(
         "[providers.aws-sm]\nrole_arn = \"arn:aws:iam::123456789012:role/sx-reader\"\n\n[env]\nX = \"aws-sm://assume/x\"\n",
     );

@@ -2,14 +2,6 @@
 
 use crate::support::*;
 
-fn sandbox(moto: &Moto, endpoint: &str) -> Sandbox {
-    let mut sb = Sandbox::new();
-    for (k, v) in moto.aws_env(endpoint) {
-        sb.env(k, &v);
-    }
-    sb
-}
-
 #[test]
 fn every_parameter_under_a_path_is_imported_with_mapped_names() {
     let Some(moto) = Moto::get() else { return };
@@ -26,7 +18,7 @@ fn every_parameter_under_a_path_is_imported_with_mapped_names() {
         want.push((var, format!("value {i}\nline two")));
     }
     let proxy = RecordingProxy::start(moto.port);
-    let sb = sandbox(&moto, &proxy.endpoint());
+    let sb = moto.sandbox(&proxy.endpoint());
     sb.manifest("[[import]]\nref = \"aws-ssm:///app/prod/\"\nprefix = \"APP_\"\n");
     let o = sb.run(["exec", "--", "sh", "-c", "env -0 > \"$OUT/env\""]);
     assert_success(&o);
@@ -55,7 +47,7 @@ fn import_collisions_and_bad_names_are_errors_naming_both_sources() {
     moto.put_parameter("/coll/a/db.host", "two");
     moto.put_parameter("/coll/b/token", "from-ssm");
     moto.put_parameter("/coll/c/1st", "digit");
-    let sb = sandbox(&moto, &moto.endpoint());
+    let sb = moto.sandbox(&moto.endpoint());
 
     sb.manifest("[[import]]\nref = \"aws-ssm:///coll/a/\"\n");
     let o = sb.run(["exec", "--", "true"]);
@@ -120,7 +112,7 @@ fn plain_references_are_read_ten_per_call_and_versions_pin() {
         "V1 = \"aws-ssm:///batch/versioned?version=1\"\nV2 = \"aws-ssm:///batch/versioned\"\n",
     );
     let proxy = RecordingProxy::start(moto.port);
-    let sb = sandbox(&moto, &proxy.endpoint());
+    let sb = moto.sandbox(&proxy.endpoint());
     sb.manifest(&manifest);
     let o = sb.run(["exec", "--", "sh", "-c", "env -0 > \"$OUT/env\""]);
     assert_success(&o);
@@ -147,7 +139,7 @@ fn plain_references_are_read_ten_per_call_and_versions_pin() {
 #[test]
 fn set_get_ls_rm_round_trip() {
     let Some(moto) = Moto::get() else { return };
-    let sb = sandbox(&moto, &moto.endpoint());
+    let sb = moto.sandbox(&moto.endpoint());
     let value = "multi\nline \"quoted\" $(id) é\n";
     assert_success(&sb.run_with_stdin(["set", "aws-ssm:///rt/app/secret"], value.as_bytes()));
     assert_success(&sb.run_with_stdin(["set", "aws-ssm:///rt/app/other"], b"x"));

@@ -16,6 +16,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use serde_json::{Value as Json, json};
 
+use crate::support::openssl;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
     Enabled,
@@ -53,19 +55,6 @@ pub struct GcpFake {
     public_key: PathBuf,
     store: Arc<Mutex<Store>>,
     _dir: tempfile::TempDir,
-}
-
-fn openssl(args: &[&str]) -> Vec<u8> {
-    let o = std::process::Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("openssl");
-    assert!(
-        o.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o.stdout
 }
 
 impl GcpFake {

@@ -280,6 +280,15 @@ impl Moto {
         assert_eq!(s, 200, "CreateSecret {name}: {v}");
     }
 
+    /// A sandbox whose AWS variables point at `endpoint` (this server, or a proxy to it).
+    pub fn sandbox(&self, endpoint: &str) -> Sandbox {
+        let mut sb = Sandbox::new();
+        for (k, v) in self.aws_env(endpoint) {
+            sb.env(k, &v);
+        }
+        sb
+    }
+
     /// Variables that point the AWS SDK at this server with static test credentials.
     pub fn aws_env(&self, endpoint: &str) -> Vec<(&'static str, String)> {
         vec![
@@ -779,4 +788,18 @@ impl Postgres {
             Err(String::from_utf8_lossy(&o.stderr).into_owned())
         }
     }
+}
+
+/// Runs the `openssl` CLI and insists on success; returns stdout.
+pub fn openssl(args: &[&str]) -> Vec<u8> {
+    let o = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl");
+    assert!(
+        o.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o.stdout
 }

@@ -167,18 +167,6 @@ fn jwt_login_with_a_locally_generated_key_pair() {
     let dir = tempfile::tempdir().expect("tmp");
     let key = dir.path().join("key.pem");
     let public = dir.path().join("pub.pem");
-    let openssl = |args: &[&str]| {
-        let o = std::process::Command::new("openssl")
-            .args(args)
-            .output()
-            .expect("openssl");
-        assert!(
-            o.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        o.stdout
-    };
     openssl(&["genrsa", "-out", key.to_str().expect("utf8"), "2048"]);
     openssl(&[
         "rsa",
