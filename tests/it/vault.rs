@@ -475,3 +475,116 @@ fn database_credentials_come_from_one_lease_that_is_revoked_after_the_run() {
         Ok("0")
     );
 }
+
+/// A Kubernetes API stand-in that answers TokenReview for one service-account token.
+fn token_review_server(token: String) -> u16 {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let mut reader = BufReader::new(conn.try_clone().expect("clone"));
+            let mut conn = conn;
+            let mut length = 0;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let review: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let ok = review["spec"]["token"] == token.as_str();
+            let answer = serde_json::json!({
+                "apiVersion": "authentication.k8s.io/v1",
+                "kind": "TokenReview",
+                "status": if ok {
+                    serde_json::json!({"authenticated": true, "user": {"username": "system:serviceaccount:default:app", "uid": "uid-1", "groups": ["system:serviceaccounts"]}})
+                } else {
+                    serde_json::json!({"authenticated": false, "error": "invalid token"})
+                },
+            })
+            .to_string();
+            let _ = write!(
+                conn,
+                "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn kubernetes_login_with_the_service_account_token_file() {
+    let Some(bao) = Bao::get() else { return };
+    // A service-account token as a pod sees it: a JWT whose claims name the account.
+    let b64 = |v: &serde_json::Value| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let claims = serde_json::json!({
+        "iss": "kubernetes/serviceaccount",
+        "sub": "system:serviceaccount:default:app",
+        "kubernetes.io/serviceaccount/namespace": "default",
+        "kubernetes.io/serviceaccount/service-account.name": "app",
+        "kubernetes.io/serviceaccount/service-account.uid": "uid-1",
+        "kubernetes.io/serviceaccount/secret.name": "app-token",
+    });
+    let jwt = format!(
+        "{}.{}.c2lnbmF0dXJl",
+        b64(&serde_json::json!({"alg": "RS256", "typ": "JWT"})),
+        b64(&claims)
+    );
+    let port = token_review_server(jwt.clone());
+
+    bao.ok(&["secrets", "enable", "-path=k8skv", "kv-v2"]);
+    bao.ok(&["kv", "put", "k8skv/app", "token=from-kubernetes"]);
+    policy(&bao, "k8skv-read", &["k8skv/data/*"]);
+    bao.ok(&["auth", "enable", "-path=kube-t", "kubernetes"]);
+    // The config insists on a CA certificate even for a plain-http host; any will do.
+    let dir = tempfile::tempdir().expect("tmp");
+    let (key, cert) = (dir.path().join("ca.key"), dir.path().join("ca.pem"));
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=sx-test-k8s",
+        "-keyout",
+        key.to_str().expect("utf8"),
+        "-out",
+        cert.to_str().expect("utf8"),
+    ]);
+    bao.ok(&[
+        "write",
+        "auth/kube-t/config",
+        &format!("kubernetes_host=http://127.0.0.1:{port}"),
+        &format!("kubernetes_ca_cert=@{}", cert.display()),
+        "disable_local_ca_jwt=true",
+    ]);
+    bao.ok(&[
+        "write",
+        "auth/kube-t/role/app",
+        "bound_service_account_names=app",
+        "bound_service_account_namespaces=default",
+        "token_policies=k8skv-read",
+    ]);
+
+    let sb = sandbox(&bao, None);
+    sb.write("sa-token", &jwt);
+    sb.manifest(
+        "[providers.vault]\nauth = { method = \"kubernetes\", mount = \"kube-t\", role = \"app\", token_file = \"sa-token\" }\n\n[env]\nT = \"vault://k8skv/app#token\"\n",
+    );
+    let o = sb.run(["exec", "--", "sh", "-c", "printf %s \"$T\" > \"$OUT/t\""]);
+    assert_success(&o);
+    assert_eq!(sb.read_out("t"), b"from-kubernetes");
+}
