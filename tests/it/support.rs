@@ -588,6 +588,11 @@ impl Bao {
         BAO.get_or_init(|| Bao::start(false)).clone()
     }
 
+    /// A new dev server for this test alone (when counting what a run leaves behind).
+    pub fn start_private() -> Option<Bao> {
+        Bao::start(false)
+    }
+
     /// A new dev server with TLS and a generated CA, for this test alone.
     pub fn start_tls() -> Option<Bao> {
         Bao::start(true)

@@ -92,7 +92,10 @@ fn kv_v1_and_v2_read_alike_with_versions_and_clear_errors() {
 
 #[test]
 fn approle_login_with_role_id_from_env_and_secret_id_from_a_file() {
-    let Some(bao) = Bao::get() else { return };
+    // A server of its own: the test counts the tokens a run leaves behind.
+    let Some(bao) = Bao::start_private() else {
+        return;
+    };
     bao.ok(&["secrets", "enable", "-path=arkv", "kv-v2"]);
     bao.ok(&["kv", "put", "arkv/app", "token=from-approle"]);
     policy(&bao, "arkv-read", &["arkv/data/*"]);
@@ -121,6 +124,12 @@ fn approle_login_with_role_id_from_env_and_secret_id_from_a_file() {
         )
     };
     sb.manifest(&manifest(&secret_file));
+    let accessors = || {
+        bao.ok(&["list", "-format=json", "auth/token/accessors"])
+            .matches(',')
+            .count()
+    };
+    let before = accessors();
     let o = sb.run([
         "exec",
         "--",
@@ -135,6 +144,8 @@ fn approle_login_with_role_id_from_env_and_secret_id_from_a_file() {
         !env.contains_key("VAULT_TOKEN"),
         "the login token never reaches the child"
     );
+    // The token sx logged in with was revoked when the command exited.
+    assert_eq!(accessors(), before, "a login token was left behind");
 
     let wrong = "00000000-1111-2222-3333-444444444444";
     let wrong_file = sb.write("wrong_secret_id", wrong);
