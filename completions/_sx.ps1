@@ -57,6 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'sx' -ScriptBlock {
             [CompletionResult]::new('--clean-env', '--clean-env', [CompletionResultType]::ParameterName, 'Give the command only the manifest''s variables plus PATH, HOME, USER, LANG, TZ, TERM')
             [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'Replace sx by the command (execve) instead of supervising it; refused when the manifest has file entries')
             [CompletionResult]::new('--allow-disk', '--allow-disk', [CompletionResultType]::ParameterName, 'Allow secret files on a disk-backed directory when no tmpfs is available')
+            [CompletionResult]::new('--mask', '--mask', [CompletionResultType]::ParameterName, 'Replace secret values in the command''s stdout and stderr with *** (the output goes through sx, so the command no longer writes to the terminal directly)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')

@@ -189,7 +189,7 @@ _sx() {
             return 0
             ;;
         sx__subcmd__exec)
-            opts="-f -p -v -q -h -V --env-refs --clean-env --timeout --exec --allow-disk --manifest --profile --verbose --quiet --log-format --help --version"
+            opts="-f -p -v -q -h -V --env-refs --clean-env --timeout --exec --allow-disk --mask --manifest --profile --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

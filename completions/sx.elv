@@ -53,6 +53,7 @@ set edit:completion:arg-completer[sx] = {|@words|
             cand --clean-env 'Give the command only the manifest''s variables plus PATH, HOME, USER, LANG, TZ, TERM'
             cand --exec 'Replace sx by the command (execve) instead of supervising it; refused when the manifest has file entries'
             cand --allow-disk 'Allow secret files on a disk-backed directory when no tmpfs is available'
+            cand --mask 'Replace secret values in the command''s stdout and stderr with *** (the output goes through sx, so the command no longer writes to the terminal directly)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
             cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
             cand -q 'Only errors on stderr'

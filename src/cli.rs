@@ -84,6 +84,7 @@ Examples:
   sx exec -- ./job.sh --daily
   sx exec -p staging -- python manage.py migrate
   sx exec --clean-env --timeout 10s -- /usr/local/bin/backup
+  sx exec --mask -- ./deploy.sh        # secrets in its output become ***
   DB_PASSWORD=aws-sm://prod/db#password sx exec --env-refs -- ./job.sh")]
     Exec(ExecArgs),
 
@@ -222,6 +223,11 @@ pub struct ExecArgs {
     /// Allow secret files on a disk-backed directory when no tmpfs is available
     #[arg(long)]
     pub allow_disk: bool,
+
+    /// Replace secret values in the command's stdout and stderr with *** (the output goes
+    /// through sx, so the command no longer writes to the terminal directly)
+    #[arg(long, conflicts_with = "replace")]
+    pub mask: bool,
 
     /// The command and its arguments, passed verbatim (no shell)
     #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]

@@ -154,6 +154,8 @@ fn reap_orphans(child: Pid) {
 pub struct ChildSpec<'a> {
     pub argv: &'a [OsString],
     pub env: &'a [(OsString, OsString)],
+    /// With `--mask`: the command's stdout and stderr pass through this filter.
+    pub mask: Option<std::sync::Arc<crate::mask::Masker>>,
 }
 
 /// What execve needs, built before fork: after fork a threaded process may not allocate.
@@ -308,7 +310,11 @@ pub fn run(spec: &ChildSpec<'_>) -> Result<u8, Error> {
             Err(in_child.exec())
         });
     }
-    let child = {
+    if spec.mask.is_some() {
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+    }
+    let mut child = {
         // Hold the phase lock across spawn so that a signal arriving meanwhile is forwarded
         // to the new child rather than ending sx.
         let mut state = phase();
@@ -320,13 +326,28 @@ pub fn run(spec: &ChildSpec<'_>) -> Result<u8, Error> {
         child
     };
     let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+    let mut copiers = Vec::new();
+    if let Some(mask) = &spec.mask {
+        if let Some(out) = child.stdout.take() {
+            let m = std::sync::Arc::clone(mask);
+            copiers.push(std::thread::spawn(move || m.copy(out, std::io::stdout())));
+        }
+        if let Some(err) = child.stderr.take() {
+            let m = std::sync::Arc::clone(mask);
+            copiers.push(std::thread::spawn(move || m.copy(err, std::io::stderr())));
+        }
+    }
     // Wait without reaping, so the pid cannot be reused while the signal thread may still
     // forward to it; then stop forwarding; then reap.
     while let Err(nix::errno::Errno::EINTR) =
         waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT)
     {}
     *phase() = Phase::Finished;
-    let mut child = child;
+    // The output the command wrote before exiting is still in the pipes: copy it all.
+    // (A background process that keeps the pipes open keeps sx waiting, as a shell would.)
+    for c in copiers {
+        let _ = c.join();
+    }
     let status = child
         .wait()
         .map_err(|e| Error::io("cannot wait for the command", e))?;

@@ -10,6 +10,7 @@ pub mod exec;
 pub mod inject;
 mod logging;
 pub mod manifest;
+pub mod mask;
 pub mod plan;
 pub mod provider;
 pub mod resolve;

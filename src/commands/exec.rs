@@ -51,6 +51,16 @@ pub fn run(g: &Global, args: &ExecArgs) -> Result<u8, Error> {
         tracing::warn!("optional {} left unset: {}", skipped.entry, skipped.error);
     }
 
+    // Every secret value (not plain `{ value = ... }` entries), for --mask.
+    let masker = args.mask.then(|| {
+        std::sync::Arc::new(crate::mask::Masker::new(
+            outcome
+                .entries
+                .iter()
+                .filter(|e| e.secret)
+                .map(|e| e.value.expose()),
+        ))
+    });
     let prepared = inject(args, &outcome);
     drop(outcome);
     let (env, run_dir) = match prepared {
@@ -67,6 +77,7 @@ pub fn run(g: &Global, args: &ExecArgs) -> Result<u8, Error> {
     let spec = ChildSpec {
         argv: &args.command,
         env: env.vars(),
+        mask: masker,
     };
     if args.replace {
         if upkeep {

@@ -479,3 +479,32 @@ fn a_provider_that_never_answers_hits_the_deadline() {
     assert!(took < Duration::from_secs(10), "took {took:?}");
     assert!(!sb.out().join("started").exists());
 }
+
+#[test]
+fn mask_hides_secret_values_in_the_commands_output() {
+    let mut sb = Sandbox::new();
+    sb.env("SRC", "s3cr3t-value-42").env(
+        "PEM",
+        "-----BEGIN KEY-----\nline-of-key-material\n-----END KEY-----",
+    );
+    sb.manifest(
+        "[env]\nTOKEN = \"env://SRC\"\nKEY = \"env://PEM\"\nLEVEL = { value = \"info-level\" }\n",
+    );
+    // The token is written in two pieces with a pause between: still masked.
+    let job = sb.script(
+        "talk.sh",
+        "printf 'token=%s\\n' \"$TOKEN\"\nprintf 's3cr3t-'; sleep 0.2; printf 'value-42 again\\n'\necho \"level $LEVEL\"\necho line-of-key-material >&2\nexit 9",
+    );
+    let o = sb.run([
+        std::ffi::OsStr::new("exec"),
+        "--mask".as_ref(),
+        "--".as_ref(),
+        job.as_os_str(),
+    ]);
+    assert_eq!(code(&o), 9);
+    assert_eq!(stdout(&o), "token=***\n*** again\nlevel info-level\n");
+    assert_eq!(stderr(&o), "***\n");
+
+    let o = sb.run(["exec", "--mask", "--exec", "--", "true"]);
+    assert_eq!(code(&o), 125, "--mask needs sx in the middle");
+}
