@@ -48,6 +48,8 @@ Register-ArgumentCompleter -Native -CommandName 'sx' -ScriptBlock {
         }
         'sx;exec' {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for resolving every reference (e.g. 30s, 500ms, 2m)')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Re-read every reference this often while the command runs (e.g. 5m); what changed is handled as --on-change says')
+            [CompletionResult]::new('--on-change', '--on-change', [CompletionResultType]::ParameterName, 'What a changed value does: `restart` the command (SIGTERM, then a new start with the new values), or `signal:NAME` (rewrite secret files in place, then send NAME, e.g. signal:HUP; changed environment values then wait for the next restart)')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifest to read [default: the nearest sx.toml from the working directory upward]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Manifest to read [default: the nearest sx.toml from the working directory upward]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile whose [profiles.NAME.*] tables overlay the base ones')

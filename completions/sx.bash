@@ -189,13 +189,21 @@ _sx() {
             return 0
             ;;
         sx__subcmd__exec)
-            opts="-f -p -v -q -h -V --env-refs --clean-env --timeout --exec --allow-disk --mask --manifest --profile --verbose --quiet --log-format --help --version"
+            opts="-f -p -v -q -h -V --env-refs --clean-env --timeout --exec --allow-disk --refresh --on-change --mask --manifest --profile --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --refresh)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-change)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

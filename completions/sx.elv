@@ -44,6 +44,8 @@ set edit:completion:arg-completer[sx] = {|@words|
         }
         &'sx;exec'= {
             cand --timeout 'Deadline for resolving every reference (e.g. 30s, 500ms, 2m)'
+            cand --refresh 'Re-read every reference this often while the command runs (e.g. 5m); what changed is handled as --on-change says'
+            cand --on-change 'What a changed value does: `restart` the command (SIGTERM, then a new start with the new values), or `signal:NAME` (rewrite secret files in place, then send NAME, e.g. signal:HUP; changed environment values then wait for the next restart)'
             cand -f 'Manifest to read [default: the nearest sx.toml from the working directory upward]'
             cand --manifest 'Manifest to read [default: the nearest sx.toml from the working directory upward]'
             cand -p 'Profile whose [profiles.NAME.*] tables overlay the base ones'

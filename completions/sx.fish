@@ -43,6 +43,8 @@ complete -c sx -n "__fish_sx_needs_command" -f -a "init" -d 'Create the local st
 complete -c sx -n "__fish_sx_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c sx -n "__fish_sx_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sx -n "__fish_sx_using_subcommand exec" -l timeout -d 'Deadline for resolving every reference (e.g. 30s, 500ms, 2m)' -r
+complete -c sx -n "__fish_sx_using_subcommand exec" -l refresh -d 'Re-read every reference this often while the command runs (e.g. 5m); what changed is handled as --on-change says' -r
+complete -c sx -n "__fish_sx_using_subcommand exec" -l on-change -d 'What a changed value does: `restart` the command (SIGTERM, then a new start with the new values), or `signal:NAME` (rewrite secret files in place, then send NAME, e.g. signal:HUP; changed environment values then wait for the next restart)' -r
 complete -c sx -n "__fish_sx_using_subcommand exec" -s f -l manifest -d 'Manifest to read [default: the nearest sx.toml from the working directory upward]' -r -F
 complete -c sx -n "__fish_sx_using_subcommand exec" -s p -l profile -d 'Profile whose [profiles.NAME.*] tables overlay the base ones' -r
 complete -c sx -n "__fish_sx_using_subcommand exec" -l log-format -d 'Log line format; json gives one audit line per resolved reference' -r -f -a "text\t''

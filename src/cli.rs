@@ -85,6 +85,7 @@ Examples:
   sx exec -p staging -- python manage.py migrate
   sx exec --clean-env --timeout 10s -- /usr/local/bin/backup
   sx exec --mask -- ./deploy.sh        # secrets in its output become ***
+  sx exec --refresh 5m --on-change signal:HUP -- nginx -g 'daemon off;'
   DB_PASSWORD=aws-sm://prod/db#password sx exec --env-refs -- ./job.sh")]
     Exec(ExecArgs),
 
@@ -224,6 +225,17 @@ pub struct ExecArgs {
     #[arg(long)]
     pub allow_disk: bool,
 
+    /// Re-read every reference this often while the command runs (e.g. 5m); what changed is
+    /// handled as --on-change says
+    #[arg(long, value_parser = parse_duration, value_name = "DUR", conflicts_with = "replace")]
+    pub refresh: Option<Duration>,
+
+    /// What a changed value does: `restart` the command (SIGTERM, then a new start with the
+    /// new values), or `signal:NAME` (rewrite secret files in place, then send NAME, e.g.
+    /// signal:HUP; changed environment values then wait for the next restart)
+    #[arg(long, value_parser = parse_on_change, default_value = "restart", value_name = "ACTION", requires = "refresh")]
+    pub on_change: OnChange,
+
     /// Replace secret values in the command's stdout and stderr with *** (the output goes
     /// through sx, so the command no longer writes to the terminal directly)
     #[arg(long, conflicts_with = "replace")]
@@ -246,6 +258,32 @@ pub enum ExportFormat {
     Github,
     /// GitLab dotenv report (single-line values)
     Gitlab,
+}
+
+/// What `--refresh` does when a value changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnChange {
+    Restart,
+    Signal(nix::sys::signal::Signal),
+}
+
+/// Parses `restart` or `signal:NAME` (`HUP`, `SIGHUP`, `usr1`...).
+pub fn parse_on_change(s: &str) -> Result<OnChange, String> {
+    if s == "restart" {
+        return Ok(OnChange::Restart);
+    }
+    let Some(name) = s.strip_prefix("signal:") else {
+        return Err(format!("`{s}` is not `restart` or `signal:NAME`"));
+    };
+    let upper = name.to_ascii_uppercase();
+    let full = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
+    full.parse::<nix::sys::signal::Signal>()
+        .map(OnChange::Signal)
+        .map_err(|_| format!("unknown signal `{name}` (try HUP, USR1, USR2, TERM)"))
 }
 
 /// Parses `30s`, `500ms`, `2m`, `1h`, or a bare number of seconds.
@@ -287,6 +325,16 @@ mod tests {
         assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
         assert!(parse_duration("5x").is_err());
         assert!(parse_duration("0").is_err());
+    }
+
+    #[test]
+    fn on_change_actions() {
+        use nix::sys::signal::Signal;
+        assert_eq!(parse_on_change("restart"), Ok(OnChange::Restart));
+        assert_eq!(parse_on_change("signal:HUP"), Ok(OnChange::Signal(Signal::SIGHUP)));
+        assert_eq!(parse_on_change("signal:sigusr1"), Ok(OnChange::Signal(Signal::SIGUSR1)));
+        assert!(parse_on_change("signal:NOPE").is_err());
+        assert!(parse_on_change("reload").is_err());
     }
 
     #[test]

@@ -52,6 +52,40 @@ enum Phase {
 
 static PHASE: Mutex<Phase> = Mutex::new(Phase::Preparing { cleanup: None });
 
+/// A new environment for the command, set by `--refresh` before it stops the command.
+static RESTART: Mutex<Option<Vec<(OsString, OsString)>>> = Mutex::new(None);
+
+/// The running command's pid, if it runs.
+pub fn child_pid() -> Option<Pid> {
+    match &*phase() {
+        Phase::Running { pid } => Some(*pid),
+        _ => None,
+    }
+}
+
+/// Sends `sig` to the running command, if any.
+pub fn signal_child(sig: Signal) {
+    if let Phase::Running { pid } = &*phase() {
+        let _ = kill(*pid, sig);
+    }
+}
+
+/// Asks for the command to be started again with `env` once it exits, and stops it.
+pub fn request_restart(env: Vec<(OsString, OsString)>) {
+    *RESTART
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(env);
+    signal_child(Signal::SIGTERM);
+}
+
+/// The environment of a requested restart, if one was requested.
+pub fn take_restart() -> Option<Vec<(OsString, OsString)>> {
+    RESTART
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+}
+
 fn phase() -> std::sync::MutexGuard<'static, Phase> {
     // A panic while holding the lock cannot leave the phase half-written; carry on.
     PHASE

@@ -13,6 +13,7 @@ pub mod manifest;
 pub mod mask;
 pub mod plan;
 pub mod provider;
+pub mod refresh;
 pub mod resolve;
 pub mod secret;
 

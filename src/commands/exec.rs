@@ -47,6 +47,15 @@ pub fn run(g: &Global, args: &ExecArgs) -> Result<u8, Error> {
         .map_err(Error::Resolve)?;
     let providers = std::mem::take(&mut outcome.providers);
     let upkeep = providers.iter().any(crate::provider::Provider::has_upkeep);
+    if args.refresh.is_some() && providers.iter().any(crate::provider::Provider::has_leases) {
+        rt.block_on(futures_util::future::join_all(
+            providers.iter().map(crate::provider::Provider::shutdown),
+        ));
+        return Err(Error::Usage {
+            message: "--refresh cannot be used with dynamic secrets: every round would lease new credentials".into(),
+            hint: Some("sx renews their leases while the command runs; drop --refresh, or read them from a KV mount".into()),
+        });
+    }
     for skipped in &outcome.skipped {
         tracing::warn!("optional {} left unset: {}", skipped.entry, skipped.error);
     }
@@ -62,6 +71,17 @@ pub fn run(g: &Global, args: &ExecArgs) -> Result<u8, Error> {
         ))
     });
     let prepared = inject(args, &outcome);
+    let current: Vec<resolve::Resolved> = outcome
+        .entries
+        .iter()
+        .map(|e| resolve::Resolved {
+            name: e.name.clone(),
+            target: e.target.clone(),
+            value: e.value.clone(),
+            secret: e.secret,
+            origin: e.origin.clone(),
+        })
+        .collect();
     drop(outcome);
     let (env, run_dir) = match prepared {
         Ok(p) => p,
@@ -74,22 +94,45 @@ pub fn run(g: &Global, args: &ExecArgs) -> Result<u8, Error> {
         }
     };
 
-    let spec = ChildSpec {
-        argv: &args.command,
-        env: env.vars(),
-        mask: masker,
-    };
     if args.replace {
         if upkeep {
             tracing::warn!(
                 "--exec: vault leases and tokens will be neither renewed nor revoked, since sx is replaced"
             );
         }
-        return Err(exec::replace(&spec));
+        return Err(exec::replace(&ChildSpec {
+            argv: &args.command,
+            env: env.vars(),
+            mask: None,
+        }));
     }
-    // Leases are renewed on their own thread while the command runs, and revoked after.
-    let keeper = upkeep.then(|| Keeper::start(rt, providers));
-    let result = exec::run(&spec);
+    // Leases are renewed, and with --refresh values re-read, on a thread of their own while
+    // the command runs; leases are revoked after.
+    let refresh = args.refresh.map(|every| crate::refresh::RefreshJob {
+        plan,
+        every,
+        timeout: args.timeout.timeout,
+        on_change: args.on_change,
+        clean_env: args.clean_env,
+        run_dir: run_dir.as_ref().map(|d| d.path().to_path_buf()),
+        current,
+    });
+    let keeper = (upkeep || refresh.is_some()).then(|| Keeper::start(rt, providers, refresh));
+    let mut env = env;
+    let result = loop {
+        let spec = ChildSpec {
+            argv: &args.command,
+            env: env.vars(),
+            mask: masker.clone(),
+        };
+        match exec::run(&spec) {
+            Ok(code) => match exec::take_restart() {
+                Some(vars) => env = ChildEnv::from_vars(vars),
+                None => break Ok(code),
+            },
+            Err(e) => break Err(e),
+        }
+    };
     if let Some(k) = keeper {
         k.finish();
     }
@@ -105,13 +148,24 @@ struct Keeper {
 }
 
 impl Keeper {
-    fn start(rt: tokio::runtime::Runtime, providers: Vec<crate::provider::Provider>) -> Self {
+    fn start(
+        rt: tokio::runtime::Runtime,
+        providers: Vec<crate::provider::Provider>,
+        refresh: Option<crate::refresh::RefreshJob>,
+    ) -> Self {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             rt.block_on(async move {
                 let keep = futures_util::future::join_all(providers.iter().map(|p| p.keep_alive()));
+                let rounds = async move {
+                    match refresh {
+                        Some(job) => job.run().await,
+                        None => std::future::pending().await,
+                    }
+                };
                 tokio::select! {
                     _ = keep => {}
+                    () = rounds => {}
                     _ = stopped => {}
                 }
                 futures_util::future::join_all(providers.iter().map(|p| p.shutdown())).await;

@@ -37,6 +37,11 @@ impl ChildEnv {
         Self { vars }
     }
 
+    /// An environment built elsewhere (a restart by `--refresh`).
+    pub fn from_vars(vars: Vec<(OsString, OsString)>) -> Self {
+        Self { vars }
+    }
+
     /// Sets `name` to `value`, replacing an inherited value. Values with a NUL byte or too
     /// large for the kernel are refused here, before anything is started.
     pub fn set(&mut self, name: &str, value: &[u8]) -> Result<(), Error> {

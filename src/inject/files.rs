@@ -201,6 +201,25 @@ impl RunDir {
         Ok(path)
     }
 
+    /// Replaces a file's content atomically (a new file renamed over the old one), for
+    /// `--refresh`: a reader sees the old value or the new one, never half of each.
+    pub fn rewrite(dir: &Path, file_name: &str, mode: u32, value: &[u8]) -> Result<(), Error> {
+        let tmp_name = format!(".{file_name}.sx-new");
+        let staging = RunDir {
+            path: dir.to_path_buf(),
+            removed: true, // a borrowed view: dropping it must not remove the directory
+        };
+        let _ = fs::remove_file(dir.join(&tmp_name));
+        let tmp = staging.write(&tmp_name, mode, value)?;
+        fs::rename(&tmp, dir.join(file_name)).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            Error::io(
+                format!("cannot replace `{}`", shown(&dir.join(file_name))),
+                e,
+            )
+        })
+    }
+
     /// Removes the directory now; also done on drop.
     pub fn remove(&mut self) {
         if self.removed {

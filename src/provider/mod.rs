@@ -438,6 +438,14 @@ impl Provider {
         }
     }
 
+    /// Whether values were leased (dynamic secrets), which a re-read would issue anew.
+    pub fn has_leases(&self) -> bool {
+        match self {
+            Self::Vault(p) => p.has_leases(),
+            _ => false,
+        }
+    }
+
     /// Renews what needs renewing; runs until dropped.
     pub async fn keep_alive(&self) {
         match self {

@@ -773,6 +773,10 @@ impl Vault {
         }
     }
 
+    pub fn has_leases(&self) -> bool {
+        self.leases.lock().map(|l| !l.is_empty()).unwrap_or(false)
+    }
+
     /// Whether anything needs doing while the command runs or after it exits.
     pub fn has_upkeep(&self) -> bool {
         self.logged_in

@@ -508,3 +508,76 @@ fn mask_hides_secret_values_in_the_commands_output() {
     let o = sb.run(["exec", "--mask", "--exec", "--", "true"]);
     assert_eq!(code(&o), 125, "--mask needs sx in the middle");
 }
+
+/// Starts `sx exec --refresh 200ms ...` on a job that logs what it sees to $OUT/log.
+fn refreshing(sb: &Sandbox, extra: &[&str], job: &str) -> std::process::Child {
+    let job = sb.script("refresh-job.sh", job);
+    let mut args: Vec<std::ffi::OsString> = vec!["exec".into(), "--refresh".into(), "200ms".into()];
+    args.extend(extra.iter().map(Into::into));
+    args.push("--".into());
+    args.push(job.into_os_string());
+    sb.sx(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn")
+}
+
+fn log_of(sb: &Sandbox) -> String {
+    std::fs::read_to_string(sb.out().join("log")).unwrap_or_default()
+}
+
+#[test]
+fn refresh_restarts_the_command_when_a_value_changes() {
+    let sb = Sandbox::new();
+    sb.init_local();
+    sb.set_local("rotating", b"first");
+    sb.manifest("[env]\nTOKEN = \"local://rotating\"\n");
+    let sx = refreshing(
+        &sb,
+        &[],
+        "echo \"started with $TOKEN\" >> \"$OUT/log\"\ntrap 'exit 0' TERM\nwhile :; do sleep 0.05; done",
+    );
+    assert!(wait_for(Duration::from_secs(10), || log_of(&sb)
+        .contains("started with first")));
+    sb.set_local("rotating", b"second");
+    assert!(
+        wait_for(Duration::from_secs(10), || log_of(&sb)
+            .contains("started with second")),
+        "{}",
+        log_of(&sb)
+    );
+    kill(Pid::from_raw(sx.id() as i32), Signal::SIGTERM).expect("kill");
+    let out = sx.wait_with_output().expect("wait");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(log_of(&sb), "started with first\nstarted with second\n");
+}
+
+#[test]
+fn refresh_rewrites_files_in_place_and_signals() {
+    let sb = Sandbox::new();
+    sb.init_local();
+    sb.set_local("cert", b"old-cert");
+    sb.manifest("[files.CERT]\nref = \"local://cert\"\n");
+    let sx = refreshing(
+        &sb,
+        &["--on-change", "signal:HUP"],
+        "echo \"$$ $(cat \"$CERT\")\" >> \"$OUT/log\"\ntrap 'echo \"$$ reloaded $(cat \"$CERT\")\" >> \"$OUT/log\"' HUP\ntrap 'exit 0' TERM\nwhile :; do sleep 0.05; done",
+    );
+    assert!(wait_for(Duration::from_secs(10), || log_of(&sb).contains("old-cert")));
+    sb.set_local("cert", b"new-cert");
+    assert!(
+        wait_for(Duration::from_secs(10), || log_of(&sb)
+            .contains("reloaded new-cert")),
+        "{}",
+        log_of(&sb)
+    );
+    kill(Pid::from_raw(sx.id() as i32), Signal::SIGTERM).expect("kill");
+    let out = sx.wait_with_output().expect("wait");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // One process throughout: the file changed under it, it was not restarted.
+    let log = log_of(&sb);
+    let pids: std::collections::HashSet<&str> =
+        log.lines().filter_map(|l| l.split(' ').next()).collect();
+    assert_eq!(pids.len(), 1, "{log}");
+}
