@@ -11,6 +11,7 @@ pub mod env;
 pub mod file;
 pub mod gcp_sm;
 pub mod local;
+pub mod op;
 pub mod vault;
 
 use std::ops::Range;
@@ -78,6 +79,7 @@ impl ProviderType {
                 | Self::AwsSsm
                 | Self::GcpSm
                 | Self::Vault
+                | Self::Op
         )
     }
 
@@ -125,6 +127,7 @@ impl ProviderType {
             Self::AwsSsm => aws_ssm::check_path(&r.path),
             Self::Vault => vault::check_path(&r.path),
             Self::GcpSm => gcp_sm::check_path(&r.path),
+            Self::Op => op::check_path(&r.path),
             _ => Ok(()),
         }
     }
@@ -140,6 +143,7 @@ pub enum ProviderConfig {
     AwsSsm(aws::Config),
     Vault(vault::Config),
     GcpSm(gcp_sm::Config),
+    Op(op::Config),
 }
 
 impl ProviderConfig {
@@ -171,6 +175,7 @@ impl ProviderConfig {
             ProviderType::AwsSsm => Self::AwsSsm(aws::Config::read(&mut r)),
             ProviderType::Vault => Self::Vault(vault::Config::read(&mut r, base_dir)),
             ProviderType::GcpSm => Self::GcpSm(gcp_sm::Config::read(&mut r, base_dir)),
+            ProviderType::Op => Self::Op(op::Config::read(&mut r)),
             _ => return None,
         };
         r.ok.then_some(config)
@@ -357,6 +362,7 @@ pub enum Provider {
     AwsSsm(aws_ssm::AwsSsm),
     Vault(Box<vault::Vault>),
     GcpSm(gcp_sm::GcpSm),
+    Op(op::OnePassword),
 }
 
 impl Provider {
@@ -371,6 +377,7 @@ impl Provider {
             ProviderConfig::AwsSsm(c) => Self::AwsSsm(aws_ssm::AwsSsm::connect(c).await?),
             ProviderConfig::Vault(c) => Self::Vault(Box::new(vault::Vault::connect(c).await?)),
             ProviderConfig::GcpSm(c) => Self::GcpSm(gcp_sm::GcpSm::connect(c).await?),
+            ProviderConfig::Op(c) => Self::Op(op::OnePassword::connect(c).await?),
         })
     }
 
@@ -389,6 +396,7 @@ impl Provider {
             Self::AwsSsm(p) => p.fetch_batch(requests).await,
             Self::Vault(p) => p.fetch_batch(requests).await,
             Self::GcpSm(p) => p.fetch_batch(requests).await,
+            Self::Op(p) => p.fetch_batch(requests).await,
         }
     }
 
@@ -400,7 +408,7 @@ impl Provider {
             Self::AwsSsm(p) => p.list(prefix).await,
             Self::Vault(p) => p.list(prefix).await,
             Self::GcpSm(p) => p.list(prefix).await,
-            Self::Env(_) | Self::File(_) => Err(unsupported("listing")),
+            Self::Env(_) | Self::File(_) | Self::Op(_) => Err(unsupported("listing")),
         }
     }
 
@@ -411,7 +419,7 @@ impl Provider {
             Self::AwsSsm(p) => p.set(path, value).await,
             Self::Vault(p) => p.set(path, value).await,
             Self::GcpSm(p) => p.set(path, value).await,
-            Self::Env(_) | Self::File(_) => Err(unsupported("writing")),
+            Self::Env(_) | Self::File(_) | Self::Op(_) => Err(unsupported("writing")),
         }
     }
 
@@ -423,7 +431,7 @@ impl Provider {
             Self::AwsSsm(p) => p.remove(path).await,
             Self::Vault(p) => p.remove(path, force).await,
             Self::GcpSm(p) => p.remove(path).await,
-            Self::Env(_) | Self::File(_) => Err(unsupported("deleting")),
+            Self::Env(_) | Self::File(_) | Self::Op(_) => Err(unsupported("deleting")),
         }
     }
 }

@@ -268,7 +268,7 @@ fn perr(kind: ErrorKind, msg: impl Into<String>) -> ProviderError {
 
 /// Reads a credential given as a reference (`env://`, `file://`) or, for non-secret values
 /// such as a role id, as plain text.
-fn credential(value: &str, what: &str) -> Result<SecretValue, ProviderError> {
+pub fn credential(value: &str, what: &str) -> Result<SecretValue, ProviderError> {
     if !looks_like_reference(value) {
         return Ok(SecretValue::from_slice(value.as_bytes()));
     }

@@ -13,4 +13,6 @@ mod leaks;
 mod local_store;
 mod manifest;
 mod meta;
+mod op;
+mod op_fake;
 mod vault;
