@@ -22,8 +22,8 @@ Other commands: 0 success, 1 failure, 2 usage error.";
 /// Fetch the secrets a job needs and run it with them.
 ///
 /// sx reads the references in sx.toml, resolves them all (concurrently, each once) from
-/// AWS Secrets Manager and Parameter Store, Google Secret Manager, Vault, 1Password Connect,
-/// a local age-encrypted store, files or the environment, and starts the command with the values as
+/// AWS Secrets Manager and Parameter Store, Google Secret Manager, Vault, Azure Key Vault,
+/// 1Password Connect, a local age-encrypted store, files or the environment, and starts the command with the values as
 /// environment variables or as files on tmpfs. If anything fails, the command is not started.
 #[derive(Debug, Parser)]
 #[command(name = "sx", version, after_long_help = AFTER_HELP, propagate_version = true)]

@@ -7,6 +7,7 @@
 pub mod aws;
 pub mod aws_sm;
 pub mod aws_ssm;
+pub mod azure_kv;
 pub mod env;
 pub mod file;
 pub mod gcp_sm;
@@ -80,6 +81,7 @@ impl ProviderType {
                 | Self::GcpSm
                 | Self::Vault
                 | Self::Op
+                | Self::AzureKv
         )
     }
 
@@ -128,6 +130,7 @@ impl ProviderType {
             Self::Vault => vault::check_path(&r.path),
             Self::GcpSm => gcp_sm::check_path(&r.path),
             Self::Op => op::check_path(&r.path),
+            Self::AzureKv => azure_kv::check_path(&r.path),
             _ => Ok(()),
         }
     }
@@ -144,6 +147,7 @@ pub enum ProviderConfig {
     Vault(vault::Config),
     GcpSm(gcp_sm::Config),
     Op(op::Config),
+    AzureKv(azure_kv::Config),
 }
 
 impl ProviderConfig {
@@ -176,7 +180,7 @@ impl ProviderConfig {
             ProviderType::Vault => Self::Vault(vault::Config::read(&mut r, base_dir)),
             ProviderType::GcpSm => Self::GcpSm(gcp_sm::Config::read(&mut r, base_dir)),
             ProviderType::Op => Self::Op(op::Config::read(&mut r)),
-            _ => return None,
+            ProviderType::AzureKv => Self::AzureKv(azure_kv::Config::read(&mut r)),
         };
         r.ok.then_some(config)
     }
@@ -363,6 +367,7 @@ pub enum Provider {
     Vault(Box<vault::Vault>),
     GcpSm(gcp_sm::GcpSm),
     Op(op::OnePassword),
+    AzureKv(azure_kv::AzureKv),
 }
 
 impl Provider {
@@ -378,6 +383,7 @@ impl Provider {
             ProviderConfig::Vault(c) => Self::Vault(Box::new(vault::Vault::connect(c).await?)),
             ProviderConfig::GcpSm(c) => Self::GcpSm(gcp_sm::GcpSm::connect(c).await?),
             ProviderConfig::Op(c) => Self::Op(op::OnePassword::connect(c).await?),
+            ProviderConfig::AzureKv(c) => Self::AzureKv(azure_kv::AzureKv::connect(c).await?),
         })
     }
 
@@ -397,6 +403,7 @@ impl Provider {
             Self::Vault(p) => p.fetch_batch(requests).await,
             Self::GcpSm(p) => p.fetch_batch(requests).await,
             Self::Op(p) => p.fetch_batch(requests).await,
+            Self::AzureKv(p) => p.fetch_batch(requests).await,
         }
     }
 
@@ -408,7 +415,9 @@ impl Provider {
             Self::AwsSsm(p) => p.list(prefix).await,
             Self::Vault(p) => p.list(prefix).await,
             Self::GcpSm(p) => p.list(prefix).await,
-            Self::Env(_) | Self::File(_) | Self::Op(_) => Err(unsupported("listing")),
+            Self::Env(_) | Self::File(_) | Self::Op(_) | Self::AzureKv(_) => {
+                Err(unsupported("listing"))
+            }
         }
     }
 
@@ -419,7 +428,9 @@ impl Provider {
             Self::AwsSsm(p) => p.set(path, value).await,
             Self::Vault(p) => p.set(path, value).await,
             Self::GcpSm(p) => p.set(path, value).await,
-            Self::Env(_) | Self::File(_) | Self::Op(_) => Err(unsupported("writing")),
+            Self::Env(_) | Self::File(_) | Self::Op(_) | Self::AzureKv(_) => {
+                Err(unsupported("writing"))
+            }
         }
     }
 
@@ -431,7 +442,9 @@ impl Provider {
             Self::AwsSsm(p) => p.remove(path).await,
             Self::Vault(p) => p.remove(path, force).await,
             Self::GcpSm(p) => p.remove(path).await,
-            Self::Env(_) | Self::File(_) | Self::Op(_) => Err(unsupported("deleting")),
+            Self::Env(_) | Self::File(_) | Self::Op(_) | Self::AzureKv(_) => {
+                Err(unsupported("deleting"))
+            }
         }
     }
 }

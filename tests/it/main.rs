@@ -4,6 +4,7 @@ mod support;
 
 mod aws_sm;
 mod aws_ssm;
+mod azure_kv;
 mod cli;
 mod exec_process;
 mod files;

@@ -81,17 +81,30 @@ fn three_bad_references_give_three_errors() {
 }
 
 #[test]
-fn providers_not_built_yet_fail_at_plan_time() {
+fn every_provider_checks_its_reference_shape_at_plan_time() {
     let sb = Sandbox::new();
-    sb.manifest("[env]\nT = \"azure-kv://acme-kv/api-token\"\n");
+    sb.manifest(
+        "[env]\nA = \"azure-kv://only-a-vault\"\nB = \"op://Vault/Item\"\nC = \"gcp-sm://just-a-project\"\nD = \"vault://no-path\"\nE = \"azur-kv://acme/x\"\n",
+    );
     let o = sb.run(["exec", "--", "true"]);
     assert_eq!(code(&o), 125);
     let err = stderr(&o);
     assert!(
-        err.contains("the `azure-kv` provider is not available in this version of sx"),
+        err.contains("`only-a-vault` is not VAULT-NAME/SECRET[/VERSION]"),
         "{err}"
     );
+    assert!(
+        err.contains("`Vault/Item` is not VAULT/ITEM[/SECTION]/FIELD"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`just-a-project` is not PROJECT/SECRET[/VERSION]"),
+        "{err}"
+    );
+    assert!(err.contains("`no-path` is not MOUNT/PATH"), "{err}");
+    assert!(err.contains("unknown scheme `azur-kv`"), "{err}");
     assert!(err.contains("sx.toml:2:5"), "{err}");
+    assert!(err.contains("5 problems in"), "{err}");
 }
 
 #[test]

@@ -808,3 +808,78 @@ pub fn openssl(args: &[&str]) -> Vec<u8> {
     );
     o.stdout
 }
+
+/// One HTTP request as a loopback fake sees it.
+#[derive(Debug)]
+pub struct HttpRequest {
+    pub method: String,
+    pub target: String,
+    /// Header names lowercased.
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+/// Serves HTTP/1.1 with keep-alive on a free loopback port, one thread per connection,
+/// answering every request with `handler`'s status and JSON body. Returns the port.
+pub fn serve_http<F>(handler: F) -> u16
+where
+    F: Fn(&HttpRequest) -> (u16, serde_json::Value) + Send + Sync + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let handler = Arc::new(handler);
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let handler = Arc::clone(&handler);
+            std::thread::spawn(move || {
+                let Ok(clone) = conn.try_clone() else { return };
+                let mut reader = BufReader::new(clone);
+                let mut conn = conn;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut words = line.split_whitespace();
+                    let method = words.next().unwrap_or("").to_owned();
+                    let target = words.next().unwrap_or("").to_owned();
+                    let mut headers = HashMap::new();
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                            break;
+                        }
+                        if let Some((k, v)) = h.split_once(':') {
+                            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+                        }
+                    }
+                    let length = headers
+                        .get("content-length")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let req = HttpRequest {
+                        method,
+                        target,
+                        headers,
+                        body,
+                    };
+                    let (status, json) = handler(&req);
+                    let text = json.to_string();
+                    let sent = write!(
+                        conn,
+                        "HTTP/1.1 {status} X\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n\r\n{text}",
+                        text.len()
+                    );
+                    if sent.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
