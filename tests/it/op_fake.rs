@@ -2,11 +2,11 @@
 //! SCIM-style filters, full items with sections and fields, bearer tokens checked, and the
 //! server's error bodies (`{"status":401,"message":"Invalid bearer token"}`).
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value as Json, json};
+
+use crate::support::serve_http;
 
 pub struct OpFake {
     pub port: u16,
@@ -32,75 +32,35 @@ pub fn id(seed: &str) -> String {
 
 impl OpFake {
     pub fn start(token: &str) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        let fake = Self {
+        let vaults: Arc<Mutex<Vec<Json>>> = Arc::default();
+        let items: Arc<Mutex<Vec<Json>>> = Arc::default();
+        let log: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (v, i, l, expected) = (
+            Arc::clone(&vaults),
+            Arc::clone(&items),
+            Arc::clone(&log),
+            format!("Bearer {token}"),
+        );
+        let port = serve_http(move |req| {
+            let target = percent_encoding::percent_decode_str(&req.target)
+                .decode_utf8_lossy()
+                .into_owned();
+            l.lock().expect("lock").push(target.clone());
+            if req.headers.get("authorization") != Some(&expected) {
+                return (
+                    401,
+                    json!({"status": 401, "message": "Invalid bearer token"}),
+                );
+            }
+            route(&target, &v.lock().expect("lock"), &i.lock().expect("lock"))
+        });
+        Self {
             port,
             token: token.to_owned(),
-            vaults: Arc::default(),
-            items: Arc::default(),
-            log: Arc::default(),
-        };
-        let (vaults, items, log, token) = (
-            Arc::clone(&fake.vaults),
-            Arc::clone(&fake.items),
-            Arc::clone(&fake.log),
-            token.to_owned(),
-        );
-        std::thread::spawn(move || {
-            for conn in listener.incoming().flatten() {
-                let (vaults, items, log, token) = (
-                    Arc::clone(&vaults),
-                    Arc::clone(&items),
-                    Arc::clone(&log),
-                    token.clone(),
-                );
-                std::thread::spawn(move || {
-                    let mut reader = BufReader::new(conn.try_clone().expect("clone"));
-                    let mut conn = conn;
-                    loop {
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                            break;
-                        }
-                        let target = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-                        let mut auth = String::new();
-                        loop {
-                            let mut h = String::new();
-                            if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                                break;
-                            }
-                            if h.to_ascii_lowercase().starts_with("authorization:") {
-                                auth = h["authorization:".len()..].trim().to_owned();
-                            }
-                        }
-                        let target = percent_encoding::percent_decode_str(&target)
-                            .decode_utf8_lossy()
-                            .into_owned();
-                        log.lock().expect("lock").push(target.clone());
-                        let (status, body) = if auth != format!("Bearer {token}") {
-                            (
-                                401,
-                                json!({"status": 401, "message": "Invalid bearer token"}),
-                            )
-                        } else {
-                            route(
-                                &target,
-                                &vaults.lock().expect("lock"),
-                                &items.lock().expect("lock"),
-                            )
-                        };
-                        let text = body.to_string();
-                        let _ = write!(
-                            conn,
-                            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{text}",
-                            text.len()
-                        );
-                    }
-                });
-            }
-        });
-        fake
+            vaults,
+            items,
+            log,
+        }
     }
 
     pub fn host(&self) -> String {
