@@ -222,6 +222,19 @@ pub async fn load(c: &Config, service: &str) -> Result<SdkConfig, ProviderError>
         .build())
 }
 
+/// A service client built on [`load`], and the region it talks to (for messages).
+pub async fn connect<C>(
+    config: &Config,
+    service: &str,
+    make: impl FnOnce(&SdkConfig) -> C,
+) -> Result<(C, String), ProviderError> {
+    let shared = load(config, service).await?;
+    let region = shared
+        .region()
+        .map_or_else(|| "none".to_owned(), ToString::to_string);
+    Ok((make(&shared), region))
+}
+
 /// Maps an SDK error to a kind and a message naming `what` (never a value).
 pub fn error<E, R>(e: &SdkError<E, R>, what: &str, region: &str, service: &str) -> ProviderError
 where

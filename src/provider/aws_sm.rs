@@ -35,12 +35,9 @@ pub struct AwsSm {
 
 impl AwsSm {
     pub async fn connect(config: &Config) -> Result<Self, ProviderError> {
-        let shared = aws::load(config, SERVICE).await?;
-        let region = shared
-            .region()
-            .map_or_else(|| "none".to_owned(), ToString::to_string);
+        let (client, region) = aws::connect(config, SERVICE, Client::new).await?;
         Ok(Self {
-            client: Client::new(&shared),
+            client,
             region,
             config: config.clone(),
         })
