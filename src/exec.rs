@@ -53,7 +53,10 @@ enum Phase {
 static PHASE: Mutex<Phase> = Mutex::new(Phase::Preparing { cleanup: None });
 
 /// A new environment for the command, set by `--refresh` before it stops the command.
-static RESTART: Mutex<Option<Vec<(OsString, OsString)>>> = Mutex::new(None);
+/// The new environment, and the new secret values (for `--mask`).
+type RestartWith = (Vec<(OsString, OsString)>, Vec<crate::secret::SecretValue>);
+
+static RESTART: Mutex<Option<RestartWith>> = Mutex::new(None);
 
 /// The running command's pid, if it runs.
 pub fn child_pid() -> Option<Pid> {
@@ -70,20 +73,38 @@ pub fn signal_child(sig: Signal) {
     }
 }
 
-/// Asks for the command to be started again with `env` once it exits, and stops it.
-pub fn request_restart(env: Vec<(OsString, OsString)>) {
-    *RESTART
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(env);
-    signal_child(Signal::SIGTERM);
+/// Set once a stop signal (INT, TERM, QUIT) reached sx: a stop wins over a pending restart.
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Asks for the running command to be started again with `env` once it exits, and stops
+/// it. Does nothing when the command already exited or sx is being stopped.
+pub fn request_restart(env: Vec<(OsString, OsString)>, secrets: Vec<crate::secret::SecretValue>) {
+    let state = phase();
+    if let Phase::Running { pid } = &*state
+        && !STOPPING.load(std::sync::atomic::Ordering::SeqCst)
+    {
+        *RESTART
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((env, secrets));
+        let _ = kill(*pid, Signal::SIGTERM);
+    }
 }
 
-/// The environment of a requested restart, if one was requested.
-pub fn take_restart() -> Option<Vec<(OsString, OsString)>> {
+/// Whether a restart is waiting for the command to exit.
+pub fn restart_pending() -> bool {
     RESTART
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .take()
+        .is_some()
+}
+
+/// The environment of a requested restart, if one was requested and sx is not stopping.
+pub fn take_restart() -> Option<RestartWith> {
+    let env = RESTART
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    env.filter(|_| !STOPPING.load(std::sync::atomic::Ordering::SeqCst))
 }
 
 fn phase() -> std::sync::MutexGuard<'static, Phase> {
@@ -148,6 +169,10 @@ fn signal_loop(set: &SigSet) {
             }
             Phase::Running { pid } => {
                 let pid = *pid;
+                if matches!(sig, Signal::SIGINT | Signal::SIGTERM | Signal::SIGQUIT) {
+                    // The user stops the run: no restart may follow.
+                    STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
                 if sig == Signal::SIGCHLD {
                     if std::process::id() == 1 {
                         reap_orphans(pid);
@@ -377,10 +402,20 @@ pub fn run(spec: &ChildSpec<'_>) -> Result<u8, Error> {
         waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT)
     {}
     *phase() = Phase::Finished;
-    // The output the command wrote before exiting is still in the pipes: copy it all.
-    // (A background process that keeps the pipes open keeps sx waiting, as a shell would.)
+    // The output the command wrote before exiting is still in the pipes: copy it, but do
+    // not wait without end for a background process that keeps the pipes open.
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(2);
     for c in copiers {
-        let _ = c.join();
+        while !c.is_finished() && std::time::Instant::now() < give_up {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        if c.is_finished() {
+            let _ = c.join();
+        } else {
+            tracing::warn!(
+                "--mask: a background process still holds the command's output; not waiting for it"
+            );
+        }
     }
     let status = child
         .wait()

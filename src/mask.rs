@@ -53,6 +53,12 @@ impl Masker {
         Self { patterns }
     }
 
+    /// This masker with more values (new secrets after a `--refresh` restart).
+    pub fn extended<'a>(&self, values: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        let added: Vec<&[u8]> = values.into_iter().collect();
+        Self::new(self.patterns.iter().map(Vec::as_slice).chain(added))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
     }
@@ -63,6 +69,15 @@ impl Masker {
         let mut out = Vec::with_capacity(buf.len());
         let mut i = 0;
         'scan: while i < buf.len() {
+            // A longer secret may still complete here: decide when more bytes arrive.
+            if !at_end
+                && self
+                    .patterns
+                    .iter()
+                    .any(|p| p.len() > buf.len() - i && p.starts_with(&buf[i..]))
+            {
+                break;
+            }
             for p in &self.patterns {
                 if buf[i..].starts_with(p) {
                     out.extend_from_slice(MARK);
@@ -141,5 +156,8 @@ mod tests {
             b"hunt",
             "a prefix alone is flushed at the end"
         );
+        let m = Masker::new([&b"pass-pw"[..], b"pass-pw-extended"]);
+        assert_eq!(run(&m, &[b"pass-pw", b"-extended\n"]), b"***\n");
+        assert_eq!(run(&m, &[b"pass-pw", b" then\n"]), b"*** then\n");
     }
 }

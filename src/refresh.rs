@@ -36,18 +36,28 @@ fn key(r: &Resolved) -> (String, bool) {
 
 impl RefreshJob {
     /// Runs rounds until dropped.
-    pub async fn run(mut self) {
+    pub async fn run(mut self, connected: &[(usize, crate::provider::Provider)]) {
         loop {
             tokio::time::sleep(self.every).await;
-            let outcome = match resolve::resolve(&self.plan, self.timeout).await {
+            let outcome = match resolve::resolve_using(&self.plan, connected, self.timeout).await {
                 Ok(o) => o,
                 Err(e) => {
                     tracing::warn!("refresh failed; the command keeps its current values: {e}");
                     continue;
                 }
             };
-            for p in &outcome.providers {
+            for (_, p) in &outcome.providers {
                 p.release().await;
+            }
+            if !outcome.skipped.is_empty() {
+                // An optional entry that fails for a moment must not restart the command
+                // without it: the round counts as failed.
+                let names: Vec<&str> = outcome.skipped.iter().map(|s| s.entry.as_str()).collect();
+                tracing::warn!(
+                    "refresh failed for optional {}; the command keeps its current values",
+                    names.join(", ")
+                );
+                continue;
             }
             self.apply(outcome.entries);
         }
@@ -98,12 +108,17 @@ impl RefreshJob {
             OnChange::Restart => match self.environment(&fresh) {
                 Ok(env) => {
                     tracing::info!("refresh: restarting the command with the new values");
-                    exec::request_restart(env.vars().to_vec());
+                    let secrets = fresh
+                        .iter()
+                        .filter(|r| r.secret)
+                        .map(|r| r.value.clone())
+                        .collect();
+                    exec::request_restart(env.vars().to_vec(), secrets);
                     // A command that ignores SIGTERM is stopped for good after a grace period.
                     let pid = exec::child_pid();
                     std::thread::spawn(move || {
                         std::thread::sleep(Duration::from_secs(10));
-                        if pid.is_some() && exec::child_pid() == pid {
+                        if pid.is_some() && exec::child_pid() == pid && exec::restart_pending() {
                             exec::signal_child(nix::sys::signal::Signal::SIGKILL);
                         }
                     });
@@ -119,7 +134,10 @@ impl RefreshJob {
                         changed_env.join(", ")
                     );
                 }
-                exec::signal_child(sig);
+                // Only a file change is something the command can reload.
+                if !changed_files.is_empty() {
+                    exec::signal_child(sig);
+                }
             }
         }
         self.current = fresh;

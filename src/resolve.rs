@@ -32,52 +32,90 @@ pub struct Resolved {
 pub struct Outcome {
     pub entries: Vec<Resolved>,
     pub skipped: Vec<EntryFailure>,
-    /// The connected providers, kept for lease renewal and revocation.
-    pub providers: Vec<Provider>,
+    /// The connected providers by instance index, kept for lease renewal and revocation.
+    pub providers: Vec<(usize, Provider)>,
 }
 
 type FetchResult = Result<SecretValue, ProviderError>;
 
-/// What `fetch_all` read, and the connected providers (which may hold leases to renew and
-/// revoke).
-pub type Fetched = (Vec<(FetchResult, Duration)>, Vec<Provider>);
+/// What `fetch_all` read, and the providers it connected, by instance index (they may hold
+/// leases and login tokens to renew and revoke).
+pub type Fetched = (Vec<(FetchResult, Duration)>, Vec<(usize, Provider)>);
+
+fn timed_out(name: &str, timeout: Duration) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::Timeout,
+        format!("no answer from provider `{name}` within {}", human(timeout)),
+    )
+    .hint("raise the deadline with --timeout, or check the network path to the provider")
+}
 
 /// Fetches every read of the plan, each once, concurrently, within `timeout`.
 pub async fn fetch_all(plan: &Plan, timeout: Duration) -> Fetched {
+    fetch_using(plan, &[], timeout).await
+}
+
+/// Like [`fetch_all`], reusing providers already connected (by instance index) instead of
+/// connecting (and logging in) again. Returns only the providers it connected itself.
+///
+/// A provider that connected is returned even when its reads time out, so that whatever it
+/// obtained (a login token, a lease) can still be revoked.
+pub async fn fetch_using(
+    plan: &Plan,
+    existing: &[(usize, Provider)],
+    timeout: Duration,
+) -> Fetched {
     let mut by_instance: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, f) in plan.fetches.iter().enumerate() {
         by_instance.entry(f.instance).or_default().push(i);
     }
     let started = Instant::now();
-    let jobs = by_instance.into_iter().map(|(instance, fetches)| async move {
-        let inst = &plan.instances[instance];
-        let requests: Vec<_> = fetches.iter().map(|&f| plan.fetches[f].request.clone()).collect();
-        let work = async {
-            match Provider::connect(&inst.config).await {
-                Ok(p) => {
-                    let r = p.fetch_batch(&requests).await;
-                    (Some(p), r)
-                }
-                Err(e) => (None, requests.iter().map(|_| Err(e.clone())).collect()),
-            }
-        };
-        let (provider, results) = match tokio::time::timeout(timeout, work).await {
-            Ok(r) => r,
-            Err(_) => (None, requests
+    let deadline = tokio::time::Instant::now() + timeout;
+    let jobs = by_instance
+        .into_iter()
+        .map(|(instance, fetches)| async move {
+            let inst = &plan.instances[instance];
+            let requests: Vec<_> = fetches
                 .iter()
-                .map(|_| {
-                    Err(ProviderError::new(
-                        ErrorKind::Timeout,
-                        format!("no answer from provider `{}` within {}", inst.name, human(timeout)),
-                    )
-                    .hint("raise the deadline with --timeout, or check the network path to the provider"))
-                })
-                .collect()),
-        };
-        let took = started.elapsed();
-        let rows: Vec<_> = fetches.into_iter().zip(results).map(move |(f, r)| (f, r, took)).collect();
-        (provider, rows)
-    });
+                .map(|&f| plan.fetches[f].request.clone())
+                .collect();
+            let reused = existing
+                .iter()
+                .find(|(i, _)| *i == instance)
+                .map(|(_, p)| p);
+            let mut own = None;
+            let mut failure = None;
+            if reused.is_none() {
+                match tokio::time::timeout_at(deadline, Provider::connect(&inst.config)).await {
+                    Ok(Ok(p)) => own = Some(p),
+                    Ok(Err(e)) => failure = Some(e),
+                    Err(_) => failure = Some(timed_out(&inst.name, timeout)),
+                }
+            }
+            let results: Vec<FetchResult> = match (reused.or(own.as_ref()), failure) {
+                (Some(p), None) => {
+                    match tokio::time::timeout_at(deadline, p.fetch_batch(&requests)).await {
+                        Ok(r) => r,
+                        Err(_) => requests
+                            .iter()
+                            .map(|_| Err(timed_out(&inst.name, timeout)))
+                            .collect(),
+                    }
+                }
+                (_, failure) => {
+                    let e = failure
+                        .unwrap_or_else(|| ProviderError::new(ErrorKind::Other, "not connected"));
+                    requests.iter().map(|_| Err(e.clone())).collect()
+                }
+            };
+            let took = started.elapsed();
+            let rows: Vec<_> = fetches
+                .into_iter()
+                .zip(results)
+                .map(move |(f, r)| (f, r, took))
+                .collect();
+            (own.map(|p| (instance, p)), rows)
+        });
     let mut out: Vec<Option<(FetchResult, Duration)>> =
         (0..plan.fetches.len()).map(|_| None).collect();
     let mut providers = Vec::new();
@@ -106,7 +144,16 @@ pub async fn fetch_all(plan: &Plan, timeout: Duration) -> Fetched {
 
 /// Resolves the whole plan. Required failures make it an error; optional ones are skipped.
 pub async fn resolve(plan: &Plan, timeout: Duration) -> Result<Outcome, ResolveErrors> {
-    let (fetched, providers) = fetch_all(plan, timeout).await;
+    resolve_using(plan, &[], timeout).await
+}
+
+/// [`resolve`] with providers already connected (see [`fetch_using`]).
+pub async fn resolve_using(
+    plan: &Plan,
+    existing: &[(usize, Provider)],
+    timeout: Duration,
+) -> Result<Outcome, ResolveErrors> {
+    let (fetched, providers) = fetch_using(plan, existing, timeout).await;
     match assemble(plan, &fetched) {
         Ok(mut outcome) => {
             outcome.providers = providers;
@@ -114,7 +161,7 @@ pub async fn resolve(plan: &Plan, timeout: Duration) -> Result<Outcome, ResolveE
         }
         Err(e) => {
             // Fail closed all the way: leases taken for a run that will not happen go back.
-            join_all(providers.iter().map(Provider::shutdown)).await;
+            join_all(providers.iter().map(|(_, p)| p.shutdown())).await;
             Err(e)
         }
     }

@@ -18,7 +18,7 @@ pub fn run(g: &Global, timeout: Duration) -> Result<u8, Error> {
     let (fetched, providers) = rt.block_on(resolve::fetch_all(&plan, timeout));
     // check only looks: leases it took are returned at once.
     rt.block_on(futures_util::future::join_all(
-        providers.iter().map(crate::provider::Provider::shutdown),
+        providers.iter().map(|(_, p)| p.shutdown()),
     ));
 
     // The same assembly exec does, so that check fails where exec would: import problems,

@@ -46,10 +46,10 @@ pub fn run(g: &Global, args: &ExecArgs) -> Result<u8, Error> {
         .block_on(resolve::resolve(&plan, args.timeout.timeout))
         .map_err(Error::Resolve)?;
     let providers = std::mem::take(&mut outcome.providers);
-    let upkeep = providers.iter().any(crate::provider::Provider::has_upkeep);
-    if args.refresh.is_some() && providers.iter().any(crate::provider::Provider::has_leases) {
+    let upkeep = providers.iter().any(|(_, p)| p.has_upkeep());
+    if args.refresh.is_some() && providers.iter().any(|(_, p)| p.has_leases()) {
         rt.block_on(futures_util::future::join_all(
-            providers.iter().map(crate::provider::Provider::shutdown),
+            providers.iter().map(|(_, p)| p.shutdown()),
         ));
         return Err(Error::Usage {
             message: "--refresh cannot be used with dynamic secrets: every round would lease new credentials".into(),
@@ -61,7 +61,7 @@ pub fn run(g: &Global, args: &ExecArgs) -> Result<u8, Error> {
     }
 
     // Every secret value (not plain `{ value = ... }` entries), for --mask.
-    let masker = args.mask.then(|| {
+    let mut masker = args.mask.then(|| {
         std::sync::Arc::new(crate::mask::Masker::new(
             outcome
                 .entries
@@ -70,7 +70,19 @@ pub fn run(g: &Global, args: &ExecArgs) -> Result<u8, Error> {
                 .map(|e| e.value.expose()),
         ))
     });
-    let prepared = inject(args, &outcome);
+    let consumed: Vec<String> = providers
+        .iter()
+        .flat_map(|(_, p)| p.consumed_variables())
+        .collect();
+    let prepared = inject(args, &outcome).map(|(mut env, dir)| {
+        for name in &consumed {
+            // Unless the manifest itself gives the command this variable.
+            if !outcome.entries.iter().any(|e| &e.name == name) {
+                env.remove(name);
+            }
+        }
+        (env, dir)
+    });
     let current: Vec<resolve::Resolved> = outcome
         .entries
         .iter()
@@ -88,7 +100,7 @@ pub fn run(g: &Global, args: &ExecArgs) -> Result<u8, Error> {
         Err(e) => {
             // The command will not run: give back what was leased for it.
             rt.block_on(futures_util::future::join_all(
-                providers.iter().map(crate::provider::Provider::shutdown),
+                providers.iter().map(|(_, p)| p.shutdown()),
             ));
             return Err(e);
         }
@@ -127,7 +139,12 @@ pub fn run(g: &Global, args: &ExecArgs) -> Result<u8, Error> {
         };
         match exec::run(&spec) {
             Ok(code) => match exec::take_restart() {
-                Some(vars) => env = ChildEnv::from_vars(vars),
+                Some((vars, secrets)) => {
+                    env = ChildEnv::from_vars(vars);
+                    masker = masker.map(|m| {
+                        std::sync::Arc::new(m.extended(secrets.iter().map(|s| s.expose())))
+                    });
+                }
                 None => break Ok(code),
             },
             Err(e) => break Err(e),
@@ -150,16 +167,18 @@ struct Keeper {
 impl Keeper {
     fn start(
         rt: tokio::runtime::Runtime,
-        providers: Vec<crate::provider::Provider>,
+        providers: Vec<(usize, crate::provider::Provider)>,
         refresh: Option<crate::refresh::RefreshJob>,
     ) -> Self {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             rt.block_on(async move {
-                let keep = futures_util::future::join_all(providers.iter().map(|p| p.keep_alive()));
-                let rounds = async move {
+                let keep =
+                    futures_util::future::join_all(providers.iter().map(|(_, p)| p.keep_alive()));
+                // Refresh rounds reuse the connected providers: no new login each round.
+                let rounds = async {
                     match refresh {
-                        Some(job) => job.run().await,
+                        Some(job) => job.run(&providers).await,
                         None => std::future::pending().await,
                     }
                 };
@@ -168,7 +187,7 @@ impl Keeper {
                     () = rounds => {}
                     _ = stopped => {}
                 }
-                futures_util::future::join_all(providers.iter().map(|p| p.shutdown())).await;
+                futures_util::future::join_all(providers.iter().map(|(_, p)| p.shutdown())).await;
             });
         });
         Self { stop, thread }

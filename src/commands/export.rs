@@ -18,10 +18,7 @@ pub fn run(g: &Global, format: ExportFormat, timeout: Duration) -> Result<u8, Er
         .block_on(resolve::resolve(&plan, timeout))
         .map_err(Error::Resolve)?;
     rt.block_on(futures_util::future::join_all(
-        outcome
-            .providers
-            .iter()
-            .map(crate::provider::Provider::release),
+        outcome.providers.iter().map(|(_, p)| p.release()),
     ));
     for s in &outcome.skipped {
         tracing::warn!("optional {} left unset: {}", s.entry, s.error);

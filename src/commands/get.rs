@@ -26,10 +26,7 @@ pub fn run(g: &Global, reference: &str, timeout: Duration) -> Result<u8, Error> 
         .block_on(resolve::resolve(&plan, timeout))
         .map_err(Error::Resolve)?;
     rt.block_on(futures_util::future::join_all(
-        outcome
-            .providers
-            .iter()
-            .map(crate::provider::Provider::release),
+        outcome.providers.iter().map(|(_, p)| p.release()),
     ));
     let Some(entry) = outcome.entries.first() else {
         return Ok(1);

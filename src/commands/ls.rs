@@ -10,9 +10,10 @@ use crate::manifest::reference::escape;
 pub fn run(g: &Global, location: &str) -> Result<u8, Error> {
     let (scheme, prefix) = split_location(location)?;
     let (provider, rt) = provider_for(g, &scheme)?;
-    let names = rt
-        .block_on(provider.list(&prefix))
-        .map_err(Error::Provider)?;
+    let names = rt.block_on(provider.list(&prefix));
+    // A login token sx obtained for this command is revoked, success or not.
+    rt.block_on(provider.release());
+    let names = names.map_err(Error::Provider)?;
     let mut out = std::io::stdout().lock();
     for n in names {
         writeln!(out, "{}", escape(&n)).map_err(|e| Error::io("cannot write to stdout", e))?;

@@ -43,8 +43,9 @@ pub fn set(g: &Global, reference: &str, from_file: Option<&Path>) -> Result<u8, 
     }
     let value = SecretValue::new(buf);
     let (provider, rt) = provider_for(g, &r.scheme)?;
-    rt.block_on(provider.set(&r.path, value))
-        .map_err(Error::Provider)?;
+    let done = rt.block_on(provider.set(&r.path, value));
+    rt.block_on(provider.release());
+    done.map_err(Error::Provider)?;
     eprintln!("sx: stored {r}");
     Ok(0)
 }
@@ -53,8 +54,9 @@ pub fn rm(g: &Global, reference: &str, force: bool) -> Result<u8, Error> {
     let r = parse_reference(reference)?;
     plain_name(&r)?;
     let (provider, rt) = provider_for(g, &r.scheme)?;
-    rt.block_on(provider.remove(&r.path, force))
-        .map_err(Error::Provider)?;
+    let done = rt.block_on(provider.remove(&r.path, force));
+    rt.block_on(provider.release());
+    done.map_err(Error::Provider)?;
     eprintln!("sx: removed {r}");
     Ok(0)
 }

@@ -71,6 +71,11 @@ impl ChildEnv {
         Ok(())
     }
 
+    /// Removes `name` (a variable sx consumed for itself).
+    pub fn remove(&mut self, name: &str) {
+        self.vars.retain(|(k, _)| k.as_bytes() != name.as_bytes());
+    }
+
     /// Checks the whole environment plus `argv` against the kernel's total limit.
     pub fn check_total(&self, argv: &[OsString]) -> Result<(), Error> {
         // SAFETY: sysconf has no preconditions.

@@ -459,6 +459,16 @@ impl Provider {
         }
     }
 
+    /// Variables sx read its own credentials from (`env://` in the provider's settings):
+    /// they are not passed on to the command.
+    pub fn consumed_variables(&self) -> Vec<String> {
+        match self {
+            Self::Vault(p) => p.consumed_variables(),
+            Self::Op(p) => p.consumed.clone(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Whether values were leased (dynamic secrets), which a re-read would issue anew.
     pub fn has_leases(&self) -> bool {
         match self {

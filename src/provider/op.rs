@@ -71,6 +71,8 @@ pub struct OnePassword {
     http: reqwest::Client,
     host: String,
     token: SecretValue,
+    /// Variables sx read the token from, kept out of the command's environment.
+    pub consumed: Vec<String>,
 }
 
 impl OnePassword {
@@ -105,7 +107,13 @@ impl OnePassword {
             .timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| perr(ErrorKind::Other, format!("cannot set up HTTP: {e}")))?;
-        Ok(Self { http, host, token })
+        let consumed = crate::provider::vault::credential_variables(&[config.token.as_deref()]);
+        Ok(Self {
+            http,
+            host,
+            token,
+            consumed,
+        })
     }
 
     async fn get(&self, path: &str, what: &str) -> Result<Json, ProviderError> {

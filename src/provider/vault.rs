@@ -266,6 +266,17 @@ fn perr(kind: ErrorKind, msg: impl Into<String>) -> ProviderError {
     ProviderError::new(kind, msg)
 }
 
+/// The variables named by `env://` credentials in a provider's settings: sx reads them for
+/// itself, so they are taken out of the command's environment.
+pub fn credential_variables(values: &[Option<&str>]) -> Vec<String> {
+    values
+        .iter()
+        .flatten()
+        .filter_map(|v| v.strip_prefix("env://"))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Reads a credential given as a reference (`env://`, `file://`) or, for non-secret values
 /// such as a role id, as plain text.
 pub fn credential(value: &str, what: &str) -> Result<SecretValue, ProviderError> {
@@ -329,12 +340,14 @@ impl Vault {
                     format!("cannot read CA bundle `{}`: {e}", ca.display()),
                 )
             })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                perr(
-                    ErrorKind::Malformed,
-                    format!("CA bundle `{}`: {e}", ca.display()),
-                )
-            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| {
+                    perr(ErrorKind::Malformed, format!("CA bundle `{}` holds no PEM certificate", ca.display()))
+                        .hint("point ca_cert / VAULT_CACERT at the CA's certificate file (BEGIN CERTIFICATE)")
+                });
+            let certs = certs?;
             builder = builder.tls_certs_merge(certs);
         }
         let skip = config.skip_verify
@@ -439,9 +452,26 @@ impl Vault {
     }
 
     fn status_error(&self, status: StatusCode, body: &Json, what: &str) -> ProviderError {
+        // Vault wraps messages as "1 error occurred:\n\t* permission denied\n\n".
         let errors: Vec<String> = body["errors"]
             .as_array()
-            .map(|a| a.iter().filter_map(|e| e.as_str()).map(escape).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e.as_str())
+                    .flat_map(|e| {
+                        let items: Vec<String> = e
+                            .lines()
+                            .filter_map(|l| l.trim().strip_prefix("* "))
+                            .map(str::to_owned)
+                            .collect();
+                        if items.is_empty() {
+                            vec![e.trim().to_owned()]
+                        } else {
+                            items
+                        }
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
         let detail = if errors.is_empty() {
             status.to_string()
@@ -451,7 +481,7 @@ impl Vault {
         match status {
             StatusCode::NOT_FOUND => perr(ErrorKind::NotFound, format!("{what}: not found at {}", self.addr)),
             StatusCode::FORBIDDEN => perr(ErrorKind::Denied, format!("{what}: {detail}")).hint(
-                "the token's policy must allow `read` on this path (KV v2: MOUNT/data/PATH); an expired token also gives this",
+                "the token's policy must allow this operation on the path (KV v2 reads and writes: MOUNT/data/PATH, lists: MOUNT/metadata/PATH); an expired token also gives this",
             ),
             StatusCode::UNAUTHORIZED => perr(ErrorKind::Auth, format!("{what}: {detail}")),
             StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => perr(
@@ -489,9 +519,12 @@ impl Vault {
                     .call(Method::GET, "auth/token/lookup-self", None, true)
                     .await?;
                 if !status.is_success() {
-                    return Err(self.status_error(status, &body, "vault token").hint(
-                        "the token is invalid or expired: get a new one (VAULT_TOKEN, `vault login`)",
-                    ));
+                    let hint = if status == StatusCode::BAD_REQUEST && body.is_null() {
+                        "the server did not answer as Vault: is VAULT_ADDR http:// for an https:// server?"
+                    } else {
+                        "the token is invalid or expired: get a new one (VAULT_TOKEN, `vault login`)"
+                    };
+                    return Err(self.status_error(status, &body, "vault token").hint(hint));
                 }
                 let ttl = body["data"]["ttl"].as_u64().unwrap_or(0);
                 let renewable = body["data"]["renewable"].as_bool().unwrap_or(false);
@@ -777,6 +810,17 @@ impl Vault {
         self.leases.lock().map(|l| !l.is_empty()).unwrap_or(false)
     }
 
+    /// Variables sx consumed for its own login (`env://` credentials in `auth`).
+    pub fn consumed_variables(&self) -> Vec<String> {
+        match &self.config.auth {
+            Auth::Token { token, .. } => credential_variables(&[token.as_deref()]),
+            Auth::AppRole {
+                role_id, secret_id, ..
+            } => credential_variables(&[Some(role_id.as_str()), secret_id.as_deref()]),
+            Auth::Kubernetes { .. } | Auth::Jwt { .. } => Vec::new(),
+        }
+    }
+
     /// Whether anything needs doing while the command runs or after it exits.
     pub fn has_upkeep(&self) -> bool {
         self.logged_in
@@ -890,8 +934,12 @@ impl Vault {
 
     /// Key names under a KV path.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, ProviderError> {
+        if prefix.trim_matches('/').is_empty() {
+            return Err(perr(ErrorKind::Malformed, "name a mount to list")
+                .hint("e.g. sx ls vault://secret/ or sx ls vault://secret/team/"));
+        }
         let mount = self.mount_of(prefix).await?;
-        let rel = prefix.strip_prefix(&mount.path).unwrap_or("");
+        let rel = kv2_relative(&mount, prefix.strip_prefix(&mount.path).unwrap_or(""));
         let path = match mount.kv {
             Some(2) => format!("{}metadata/{rel}", mount.path),
             Some(_) => prefix.to_owned(),
@@ -948,7 +996,7 @@ impl Vault {
                 .hint("e.g. printf '{\"token\":\"...\"}' | sx set vault://secret/app")
             })?;
         let mount = self.mount_of(path).await?;
-        let rel = path.strip_prefix(&mount.path).unwrap_or(path);
+        let rel = kv2_relative(&mount, path.strip_prefix(&mount.path).unwrap_or(path));
         let (target, body) = match mount.kv {
             Some(2) => (format!("{}data/{rel}", mount.path), json!({ "data": data })),
             Some(_) => (path.to_owned(), data),
@@ -970,7 +1018,19 @@ impl Vault {
     /// the metadata.
     pub async fn remove(&self, path: &str, force: bool) -> Result<(), ProviderError> {
         let mount = self.mount_of(path).await?;
-        let rel = path.strip_prefix(&mount.path).unwrap_or(path);
+        let rel = kv2_relative(&mount, path.strip_prefix(&mount.path).unwrap_or(path));
+        // DELETE succeeds on a missing path too: look first, so a typo is not "removed".
+        let probe = match mount.kv {
+            Some(2) => format!("{}metadata/{rel}", mount.path),
+            _ => path.to_owned(),
+        };
+        let (status, body) = self.call(Method::GET, &probe, None, true).await?;
+        if status == StatusCode::NOT_FOUND && body["data"].is_null() {
+            return Err(perr(
+                ErrorKind::NotFound,
+                format!("vault `{}`: no such secret", escape(path)),
+            ));
+        }
         let target = match (mount.kv, force) {
             (Some(2), true) => format!("{}metadata/{rel}", mount.path),
             (Some(2), false) => format!("{}data/{rel}", mount.path),
@@ -987,6 +1047,15 @@ impl Vault {
             return Err(self.status_error(status, &body, &format!("vault `{}`", escape(path))));
         }
         Ok(())
+    }
+}
+
+/// A KV v2 path relative to its mount, without a `data/` written out of habit.
+fn kv2_relative<'p>(mount: &Mount, rel: &'p str) -> &'p str {
+    if mount.kv == Some(2) {
+        rel.strip_prefix("data/").unwrap_or(rel)
+    } else {
+        rel
     }
 }
 

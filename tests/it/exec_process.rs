@@ -581,3 +581,44 @@ fn refresh_rewrites_files_in_place_and_signals() {
         log.lines().filter_map(|l| l.split(' ').next()).collect();
     assert_eq!(pids.len(), 1, "{log}");
 }
+
+#[test]
+fn a_stop_signal_wins_over_a_pending_refresh_restart() {
+    let sb = Sandbox::new();
+    sb.init_local();
+    sb.set_local("rotating", b"first");
+    sb.manifest("[env]\nTOKEN = \"local://rotating\"\n");
+    // A job that takes its time to stop: TERM starts a 1-second shutdown.
+    let sx = refreshing(
+        &sb,
+        &[],
+        "echo \"started with $TOKEN\" >> \"$OUT/log\"\ntrap 'sleep 1; exit 4' TERM\nwhile :; do sleep 0.05; done",
+    );
+    assert!(wait_for(Duration::from_secs(10), || log_of(&sb)
+        .contains("started with first")));
+    // The user stops sx, then a rotation happens while the job shuts down.
+    kill(Pid::from_raw(sx.id() as i32), Signal::SIGTERM).expect("kill");
+    sb.set_local("rotating", b"second");
+    let out = sx.wait_with_output().expect("wait");
+    assert_eq!(code(&out), 4, "the job's own code: {}", stderr(&out));
+    assert_eq!(
+        log_of(&sb),
+        "started with first\n",
+        "no restart after a stop"
+    );
+}
+
+#[test]
+fn a_job_that_finished_is_not_started_again_by_a_refresh() {
+    let sb = Sandbox::new();
+    sb.init_local();
+    sb.set_local("rotating", b"first");
+    sb.manifest("[env]\nTOKEN = \"local://rotating\"\n");
+    let sx = refreshing(&sb, &[], "echo \"ran with $TOKEN\" >> \"$OUT/log\"\nexit 3");
+    assert!(wait_for(Duration::from_secs(10), || log_of(&sb)
+        .contains("ran with first")));
+    sb.set_local("rotating", b"second");
+    let out = sx.wait_with_output().expect("wait");
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert_eq!(log_of(&sb), "ran with first\n");
+}

@@ -98,7 +98,7 @@ fn approle_login_with_role_id_from_env_and_secret_id_from_a_file() {
     };
     bao.ok(&["secrets", "enable", "-path=arkv", "kv-v2"]);
     bao.ok(&["kv", "put", "arkv/app", "token=from-approle"]);
-    policy(&bao, "arkv-read", &["arkv/data/*"]);
+    policy(&bao, "arkv-read", &["arkv/data/*", "arkv/metadata/*"]);
     bao.ok(&["auth", "enable", "-path=approle-t", "approle"]);
     bao.ok(&[
         "write",
@@ -146,6 +146,25 @@ fn approle_login_with_role_id_from_env_and_secret_id_from_a_file() {
     );
     // The token sx logged in with was revoked when the command exited.
     assert_eq!(accessors(), before, "a login token was left behind");
+
+    // Other commands revoke theirs too, and a credential read from env:// stays with sx.
+    sb.env("SECRET_ID_VAR", &secret_id);
+    sb.manifest(
+        "[providers.vault]\nauth = { method = \"approle\", mount = \"approle-t\", role_id = \"env://VAULT_ROLE_ID\", secret_id = \"env://SECRET_ID_VAR\" }\n\n[env]\nT = \"vault://arkv/app#token\"\n",
+    );
+    assert_success(&sb.run(["get", "vault://arkv/app#token"]));
+    let o = sb.run(["ls", "vault://arkv/"]);
+    assert_success(&o);
+    assert_eq!(stdout(&o), "arkv/app\n");
+    assert_eq!(accessors(), before, "get and ls left a login token behind");
+    let o = sb.run(["exec", "--", "sh", "-c", "env -0 > \"$OUT/env2\""]);
+    assert_success(&o);
+    let env = parse_env0(&sb.read_out("env2"));
+    assert!(
+        !env.contains_key("SECRET_ID_VAR"),
+        "an auth credential read by sx reached the child"
+    );
+    assert!(env.contains_key("VAULT_ROLE_ID") == false);
 
     let wrong = "00000000-1111-2222-3333-444444444444";
     let wrong_file = sb.write("wrong_secret_id", wrong);
@@ -419,6 +438,15 @@ fn kv_set_ls_rm_round_trip() {
         stdout(&sb.run(["ls", "vault://rwkv/team/"])),
         "rwkv/team/other\n"
     );
+
+    // `data/` written out of habit works for writes and deletes as for reads.
+    assert_success(&sb.run_with_stdin(["set", "vault://rwkv/data/team/habit"], br#"{"k":"v"}"#));
+    assert_eq!(sb.run(["get", "vault://rwkv/team/habit#k"]).stdout, b"v");
+    assert_success(&sb.run(["rm", "--force", "vault://rwkv/data/team/habit"]));
+    // Deleting what is not there is an error, not a silent success.
+    let o = sb.run(["rm", "vault://rwkv/team/never-was"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("no such secret"), "{}", stderr(&o));
 }
 
 #[test]
