@@ -164,7 +164,10 @@ fn approle_login_with_role_id_from_env_and_secret_id_from_a_file() {
         !env.contains_key("SECRET_ID_VAR"),
         "an auth credential read by sx reached the child"
     );
-    assert!(env.contains_key("VAULT_ROLE_ID") == false);
+    assert!(
+        !env.contains_key("VAULT_ROLE_ID"),
+        "the role id read by sx stays with sx"
+    );
 
     let wrong = "00000000-1111-2222-3333-444444444444";
     let wrong_file = sb.write("wrong_secret_id", wrong);
