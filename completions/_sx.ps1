@@ -48,8 +48,8 @@ Register-ArgumentCompleter -Native -CommandName 'sx' -ScriptBlock {
         }
         'sx;exec' {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for resolving every reference (e.g. 30s, 500ms, 2m)')
-            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Re-read every reference this often while the command runs (e.g. 5m); what changed is handled as --on-change says')
-            [CompletionResult]::new('--on-change', '--on-change', [CompletionResultType]::ParameterName, 'What a changed value does: `restart` the command (SIGTERM, then a new start with the new values), or `signal:NAME` (rewrite secret files in place, then send NAME, e.g. signal:HUP; changed environment values then wait for the next restart)')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Re-read every reference this often while the command runs (at least 100ms, e.g. 5m); changes are handled as --on-change says, a failed round keeps the current values; refused with dynamic (leased) Vault secrets')
+            [CompletionResult]::new('--on-change', '--on-change', [CompletionResultType]::ParameterName, 'What a change does. Secret files are replaced atomically either way. `restart`: the command gets SIGTERM (SIGKILL after 10s) and starts again with the new values. `signal:NAME` (e.g. signal:HUP): NAME is sent when a file changed; a changed environment variable cannot reach a running process and is only reported')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifest to read [default: the nearest sx.toml from the working directory upward]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Manifest to read [default: the nearest sx.toml from the working directory upward]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile whose [profiles.NAME.*] tables overlay the base ones')
@@ -59,7 +59,7 @@ Register-ArgumentCompleter -Native -CommandName 'sx' -ScriptBlock {
             [CompletionResult]::new('--clean-env', '--clean-env', [CompletionResultType]::ParameterName, 'Give the command only the manifest''s variables plus PATH, HOME, USER, LANG, TZ, TERM')
             [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'Replace sx by the command (execve) instead of supervising it; refused when the manifest has file entries')
             [CompletionResult]::new('--allow-disk', '--allow-disk', [CompletionResultType]::ParameterName, 'Allow secret files on a disk-backed directory when no tmpfs is available')
-            [CompletionResult]::new('--mask', '--mask', [CompletionResultType]::ParameterName, 'Replace secret values in the command''s stdout and stderr with *** (the output goes through sx, so the command no longer writes to the terminal directly)')
+            [CompletionResult]::new('--mask', '--mask', [CompletionResultType]::ParameterName, 'Replace secret values in the command''s stdout and stderr with *** (values under 4 bytes and plain `value` entries are left alone; the output goes through sx, so the command no longer writes to the terminal directly)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')

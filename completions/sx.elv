@@ -44,8 +44,8 @@ set edit:completion:arg-completer[sx] = {|@words|
         }
         &'sx;exec'= {
             cand --timeout 'Deadline for resolving every reference (e.g. 30s, 500ms, 2m)'
-            cand --refresh 'Re-read every reference this often while the command runs (e.g. 5m); what changed is handled as --on-change says'
-            cand --on-change 'What a changed value does: `restart` the command (SIGTERM, then a new start with the new values), or `signal:NAME` (rewrite secret files in place, then send NAME, e.g. signal:HUP; changed environment values then wait for the next restart)'
+            cand --refresh 'Re-read every reference this often while the command runs (at least 100ms, e.g. 5m); changes are handled as --on-change says, a failed round keeps the current values; refused with dynamic (leased) Vault secrets'
+            cand --on-change 'What a change does. Secret files are replaced atomically either way. `restart`: the command gets SIGTERM (SIGKILL after 10s) and starts again with the new values. `signal:NAME` (e.g. signal:HUP): NAME is sent when a file changed; a changed environment variable cannot reach a running process and is only reported'
             cand -f 'Manifest to read [default: the nearest sx.toml from the working directory upward]'
             cand --manifest 'Manifest to read [default: the nearest sx.toml from the working directory upward]'
             cand -p 'Profile whose [profiles.NAME.*] tables overlay the base ones'
@@ -55,7 +55,7 @@ set edit:completion:arg-completer[sx] = {|@words|
             cand --clean-env 'Give the command only the manifest''s variables plus PATH, HOME, USER, LANG, TZ, TERM'
             cand --exec 'Replace sx by the command (execve) instead of supervising it; refused when the manifest has file entries'
             cand --allow-disk 'Allow secret files on a disk-backed directory when no tmpfs is available'
-            cand --mask 'Replace secret values in the command''s stdout and stderr with *** (the output goes through sx, so the command no longer writes to the terminal directly)'
+            cand --mask 'Replace secret values in the command''s stdout and stderr with *** (values under 4 bytes and plain `value` entries are left alone; the output goes through sx, so the command no longer writes to the terminal directly)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
             cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
             cand -q 'Only errors on stderr'

@@ -43,8 +43,8 @@ complete -c sx -n "__fish_sx_needs_command" -f -a "init" -d 'Create the local st
 complete -c sx -n "__fish_sx_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c sx -n "__fish_sx_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sx -n "__fish_sx_using_subcommand exec" -l timeout -d 'Deadline for resolving every reference (e.g. 30s, 500ms, 2m)' -r
-complete -c sx -n "__fish_sx_using_subcommand exec" -l refresh -d 'Re-read every reference this often while the command runs (e.g. 5m); what changed is handled as --on-change says' -r
-complete -c sx -n "__fish_sx_using_subcommand exec" -l on-change -d 'What a changed value does: `restart` the command (SIGTERM, then a new start with the new values), or `signal:NAME` (rewrite secret files in place, then send NAME, e.g. signal:HUP; changed environment values then wait for the next restart)' -r
+complete -c sx -n "__fish_sx_using_subcommand exec" -l refresh -d 'Re-read every reference this often while the command runs (at least 100ms, e.g. 5m); changes are handled as --on-change says, a failed round keeps the current values; refused with dynamic (leased) Vault secrets' -r
+complete -c sx -n "__fish_sx_using_subcommand exec" -l on-change -d 'What a change does. Secret files are replaced atomically either way. `restart`: the command gets SIGTERM (SIGKILL after 10s) and starts again with the new values. `signal:NAME` (e.g. signal:HUP): NAME is sent when a file changed; a changed environment variable cannot reach a running process and is only reported' -r
 complete -c sx -n "__fish_sx_using_subcommand exec" -s f -l manifest -d 'Manifest to read [default: the nearest sx.toml from the working directory upward]' -r -F
 complete -c sx -n "__fish_sx_using_subcommand exec" -s p -l profile -d 'Profile whose [profiles.NAME.*] tables overlay the base ones' -r
 complete -c sx -n "__fish_sx_using_subcommand exec" -l log-format -d 'Log line format; json gives one audit line per resolved reference' -r -f -a "text\t''
@@ -53,7 +53,7 @@ complete -c sx -n "__fish_sx_using_subcommand exec" -l env-refs -d 'Also resolve
 complete -c sx -n "__fish_sx_using_subcommand exec" -l clean-env -d 'Give the command only the manifest\'s variables plus PATH, HOME, USER, LANG, TZ, TERM'
 complete -c sx -n "__fish_sx_using_subcommand exec" -l exec -d 'Replace sx by the command (execve) instead of supervising it; refused when the manifest has file entries'
 complete -c sx -n "__fish_sx_using_subcommand exec" -l allow-disk -d 'Allow secret files on a disk-backed directory when no tmpfs is available'
-complete -c sx -n "__fish_sx_using_subcommand exec" -l mask -d 'Replace secret values in the command\'s stdout and stderr with *** (the output goes through sx, so the command no longer writes to the terminal directly)'
+complete -c sx -n "__fish_sx_using_subcommand exec" -l mask -d 'Replace secret values in the command\'s stdout and stderr with *** (values under 4 bytes and plain `value` entries are left alone; the output goes through sx, so the command no longer writes to the terminal directly)'
 complete -c sx -n "__fish_sx_using_subcommand exec" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
 complete -c sx -n "__fish_sx_using_subcommand exec" -s q -l quiet -d 'Only errors on stderr'
 complete -c sx -n "__fish_sx_using_subcommand exec" -s h -l help -d 'Print help'

@@ -225,19 +225,22 @@ pub struct ExecArgs {
     #[arg(long)]
     pub allow_disk: bool,
 
-    /// Re-read every reference this often while the command runs (e.g. 5m); what changed is
-    /// handled as --on-change says
+    /// Re-read every reference this often while the command runs (at least 100ms, e.g. 5m);
+    /// changes are handled as --on-change says, a failed round keeps the current values;
+    /// refused with dynamic (leased) Vault secrets
     #[arg(long, value_parser = parse_duration, value_name = "DUR", conflicts_with = "replace")]
     pub refresh: Option<Duration>,
 
-    /// What a changed value does: `restart` the command (SIGTERM, then a new start with the
-    /// new values), or `signal:NAME` (rewrite secret files in place, then send NAME, e.g.
-    /// signal:HUP; changed environment values then wait for the next restart)
+    /// What a change does. Secret files are replaced atomically either way. `restart`: the
+    /// command gets SIGTERM (SIGKILL after 10s) and starts again with the new values.
+    /// `signal:NAME` (e.g. signal:HUP): NAME is sent when a file changed; a changed
+    /// environment variable cannot reach a running process and is only reported
     #[arg(long, value_parser = parse_on_change, default_value = "restart", value_name = "ACTION", requires = "refresh")]
     pub on_change: OnChange,
 
-    /// Replace secret values in the command's stdout and stderr with *** (the output goes
-    /// through sx, so the command no longer writes to the terminal directly)
+    /// Replace secret values in the command's stdout and stderr with *** (values under 4
+    /// bytes and plain `value` entries are left alone; the output goes through sx, so the
+    /// command no longer writes to the terminal directly)
     #[arg(long, conflicts_with = "replace")]
     pub mask: bool,
 

@@ -25,6 +25,18 @@ pub fn run(g: &Global, args: &ExecArgs) -> Result<u8, Error> {
         Some(require_manifest(g)?)
     };
     let plan = build_plan(g, manifest.as_ref(), args.env_refs)?;
+    if args
+        .refresh
+        .is_some_and(|d| d < std::time::Duration::from_millis(100))
+    {
+        return Err(Error::Usage {
+            message: "--refresh must be at least 100ms".into(),
+            hint: Some(
+                "every round reads every reference again; minutes are typical (--refresh 5m)"
+                    .into(),
+            ),
+        });
+    }
     if args.replace
         && plan
             .entries
