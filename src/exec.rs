@@ -73,6 +73,9 @@ pub fn signal_child(sig: Signal) {
     }
 }
 
+/// Whether the command runs in a process group of its own (see `on_terminal`).
+static CHILD_OWN_GROUP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Set once a stop signal (INT, TERM, QUIT) reached sx: a stop wins over a pending restart.
 static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -177,7 +180,9 @@ fn signal_loop(set: &SigSet) {
                     if std::process::id() == 1 {
                         reap_orphans(pid);
                     }
-                } else if from_terminal {
+                } else if from_terminal
+                    && !CHILD_OWN_GROUP.load(std::sync::atomic::Ordering::SeqCst)
+                {
                     // The terminal signalled the whole foreground process group: the child,
                     // which shares sx's group, already has it.
                     tracing::debug!("{sig} came from the terminal; the child already received it");
@@ -351,11 +356,34 @@ fn spawn_error(name: String, image: &Image, e: std::io::Error) -> Error {
     })
 }
 
+/// Whether sx runs in the foreground of a terminal. There the command shares sx's process
+/// group, so that the terminal's keys (Ctrl-C, Ctrl-Z) and job control work as usual, and a
+/// signal the terminal sends to the group is not sent again. Elsewhere (cron, systemd, CI,
+/// containers) the command gets a process group of its own, so that a signal another
+/// program sends to sx's whole group reaches the command once, through sx, not twice.
+fn on_terminal() -> bool {
+    // SAFETY: open/tcgetpgrp/getpgrp/close take plain arguments; the fd is closed here.
+    unsafe {
+        let fd = libc::open(
+            c"/dev/tty".as_ptr(),
+            libc::O_RDONLY | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
+        if fd < 0 {
+            return false;
+        }
+        let foreground = libc::tcgetpgrp(fd);
+        libc::close(fd);
+        foreground >= 0 && foreground == libc::getpgrp()
+    }
+}
+
 /// Starts the child, forwards signals until it exits, and returns its status as sx's exit
 /// code: the child's code, or 128+N when it died of signal N.
 pub fn run(spec: &ChildSpec<'_>) -> Result<u8, Error> {
     let image = std::sync::Arc::new(spec.image()?);
     let in_child = std::sync::Arc::clone(&image);
+    let own_group = !on_terminal();
+    CHILD_OWN_GROUP.store(own_group, std::sync::atomic::Ordering::SeqCst);
     let mut cmd = Command::new(&spec.argv[0]);
     // SAFETY: only async-signal-safe calls happen between fork and exec: the signal mask is
     // emptied (the standard library resets SIGPIPE but not the mask, and exec keeps it),
@@ -363,6 +391,9 @@ pub fn run(spec: &ChildSpec<'_>) -> Result<u8, Error> {
     // through the standard library's pipe.
     unsafe {
         cmd.pre_exec(move || {
+            if own_group {
+                libc::setpgid(0, 0);
+            }
             let mut set = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
             libc::sigemptyset(set.as_mut_ptr());
             libc::pthread_sigmask(libc::SIG_SETMASK, set.as_ptr(), std::ptr::null_mut());

@@ -622,3 +622,41 @@ fn a_job_that_finished_is_not_started_again_by_a_refresh() {
     assert_eq!(code(&out), 3, "{}", stderr(&out));
     assert_eq!(log_of(&sb), "ran with first\n");
 }
+
+#[test]
+fn off_a_terminal_a_signal_to_sxs_whole_group_reaches_the_command_once() {
+    use std::os::unix::process::CommandExt;
+    let mut sb = plain_sandbox();
+    sb.env("SX_TEST_SIGNAL_COUNTER", sb.out().to_str().expect("utf8"));
+    let me = std::env::current_exe().expect("test binary");
+    let mut cmd = sb.sx([
+        std::ffi::OsStr::new("exec"),
+        "--".as_ref(),
+        me.as_os_str(),
+        "--exact".as_ref(),
+        "exec_process::helper_signal_counter".as_ref(),
+        "--test-threads=1".as_ref(),
+        "--quiet".as_ref(),
+    ]);
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    // SAFETY: setsid is async-signal-safe: sx leads a new session and group, with no terminal,
+    // as under a service manager.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let mut sx = cmd.spawn().expect("spawn");
+    assert!(wait_for(Duration::from_secs(20), || sb
+        .out()
+        .join("ready")
+        .exists()));
+    // What `kill -INT -- -PGID` does: every process of sx's group.
+    kill(Pid::from_raw(-(sx.id() as i32)), Signal::SIGINT).expect("kill group");
+    std::thread::sleep(Duration::from_millis(300));
+    sb.write("out/stop", "");
+    let status = sx.wait().expect("wait");
+    assert_eq!(status.code(), Some(5));
+    assert_eq!(String::from_utf8(sb.read_out("count")).expect("utf8"), "1");
+}
