@@ -7,8 +7,6 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -16,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use serde_json::{Value as Json, json};
 
-use crate::support::openssl;
+use crate::support::{openssl, serve_http};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
@@ -82,9 +80,25 @@ impl GcpFake {
             "-out",
             public.to_str().expect("utf8"),
         ]);
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
         let client_email = "sx-test@acme-test.iam.gserviceaccount.com".to_owned();
+        let store = Arc::new(Mutex::new(Store::default()));
+        let (email, key, state) = (client_email.clone(), public.clone(), Arc::clone(&store));
+        let port = serve_http(move |req| {
+            let auth = req
+                .headers
+                .get("authorization")
+                .cloned()
+                .unwrap_or_default();
+            route(
+                &req.method,
+                &req.target,
+                &auth,
+                &req.body,
+                &email,
+                &key,
+                &state,
+            )
+        });
         let key = json!({
             "type": "service_account",
             "project_id": "acme-test",
@@ -97,25 +111,14 @@ impl GcpFake {
         });
         let key_file = dir.path().join("key.json");
         std::fs::write(&key_file, serde_json::to_vec_pretty(&key).expect("json")).expect("write");
-        let store = Arc::new(Mutex::new(Store::default()));
-        let fake = Self {
+        Self {
             port,
             client_email,
             key_file,
             public_key: public,
             store: Arc::clone(&store),
             _dir: dir,
-        };
-        let ctx = Arc::new((fake.client_email.clone(), fake.public_key.clone(), store));
-        std::thread::spawn(move || {
-            for conn in listener.incoming().flatten() {
-                let ctx = Arc::clone(&ctx);
-                std::thread::spawn(move || {
-                    let _ = serve(conn, &ctx.0, &ctx.1, &ctx.2);
-                });
-            }
-        });
-        fake
+        }
     }
 
     pub fn endpoint(&self) -> String {
@@ -227,62 +230,6 @@ fn verify_jwt(jwt: &str, email: &str, public: &PathBuf) -> bool {
         .arg(&input)
         .output()
         .is_ok_and(|o| o.status.success())
-}
-
-fn serve(
-    conn: TcpStream,
-    email: &str,
-    public: &PathBuf,
-    store: &Mutex<Store>,
-) -> std::io::Result<()> {
-    let mut reader = BufReader::new(conn.try_clone()?);
-    let mut conn = conn;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or("").to_owned();
-        let target = parts.next().unwrap_or("").to_owned();
-        let mut length = 0usize;
-        let mut auth = String::new();
-        loop {
-            let mut h = String::new();
-            reader.read_line(&mut h)?;
-            if h == "\r\n" || h.is_empty() {
-                break;
-            }
-            let lower = h.to_ascii_lowercase();
-            if let Some(v) = lower.strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap_or(0);
-            }
-            if lower.starts_with("authorization:") {
-                auth = h["authorization:".len()..].trim().to_owned();
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body)?;
-        let (status, json) = route(&method, &target, &auth, &body, email, public, store);
-        let text = serde_json::to_vec(&json).unwrap_or_default();
-        let reason = match status {
-            200 => "OK",
-            400 => "Bad Request",
-            401 => "Unauthorized",
-            403 => "Forbidden",
-            404 => "Not Found",
-            409 => "Conflict",
-            429 => "Too Many Requests",
-            _ => "Service Unavailable",
-        };
-        write!(
-            conn,
-            "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: {}\r\n\r\n",
-            text.len()
-        )?;
-        conn.write_all(&text)?;
-        conn.flush()?;
-    }
 }
 
 fn state_json(s: State, ints: bool) -> Json {
