@@ -57,6 +57,12 @@ impl ProviderError {
         self.hint = Some(hint.into());
         self
     }
+
+    /// The same error with another kind.
+    pub fn kind_to(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
 }
 
 impl fmt::Display for ProviderError {
@@ -194,4 +200,20 @@ impl Error {
             _ => 1,
         }
     }
+}
+
+/// An error and its causes as one line of their messages (the SDK's own rendering adds a
+/// Debug dump of the request machinery).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = c.source();
+    }
+    out
 }

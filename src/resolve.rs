@@ -172,6 +172,7 @@ pub fn assemble(
     plan: &Plan,
     fetched: &[(FetchResult, Duration)],
 ) -> Result<Outcome, ResolveErrors> {
+    let mut docs: HashMap<usize, Result<Json, ProviderError>> = HashMap::new();
     let mut outcome = Outcome::default();
     let mut failures = Vec::new();
     let mut total = 0;
@@ -190,10 +191,17 @@ pub fn assemble(
                 reference,
             } => {
                 let (r, took) = &fetched[*fetch];
-                let r = r
-                    .as_ref()
-                    .map_err(Clone::clone)
-                    .and_then(|v| select(v, fragment.as_ref(), reference));
+                let r = match (r, fragment) {
+                    (Err(e), _) => Err(e.clone()),
+                    (Ok(v), None) => Ok(v.clone()),
+                    // Several fields of one value: its JSON is parsed once.
+                    (Ok(v), Some(fragment)) => docs
+                        .entry(*fetch)
+                        .or_insert_with(|| parse_json(v, reference))
+                        .as_ref()
+                        .map_err(Clone::clone)
+                        .and_then(|doc| select_in(doc, fragment, reference)),
+                };
                 (r, Some((reference.as_str(), *fetch)), *took)
             }
         };
@@ -306,12 +314,7 @@ fn audit(
 ) {
     let f = &plan.fetches[fetch];
     let inst = &plan.instances[f.instance];
-    let version = f
-        .request
-        .query
-        .iter()
-        .find(|(k, _)| matches!(k.as_str(), "version" | "version_id" | "stage"))
-        .map_or("", |(_, v)| v.as_str());
+    let version = f.request.pinned().map_or("", |(_, v)| v);
     let outcome = match result {
         Ok(_) => "ok",
         Err(e) => e.kind.label(),
@@ -339,11 +342,19 @@ pub fn select(
     let Some(fragment) = fragment else {
         return Ok(value.clone());
     };
-    let doc = parse_json(value, reference)?;
+    select_in(&parse_json(value, reference)?, fragment, reference)
+}
+
+/// The field `fragment` selects in an already parsed JSON value.
+fn select_in(
+    doc: &Json,
+    fragment: &Fragment,
+    reference: &str,
+) -> Result<SecretValue, ProviderError> {
     let (found, shown) = match fragment {
         Fragment::Pointer(p) => (doc.pointer(p), p.clone()),
         Fragment::Dotted(parts) => {
-            let mut cur = Some(&doc);
+            let mut cur = Some(doc);
             for part in parts {
                 cur = cur.and_then(|c| match c {
                     Json::Object(m) => m.get(part),

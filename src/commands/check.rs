@@ -80,9 +80,7 @@ pub fn run(g: &Global, timeout: Duration) -> Result<u8, Error> {
                 let f = &plan.fetches[f];
                 let version = f
                     .request
-                    .query
-                    .iter()
-                    .find(|(k, _)| matches!(k.as_str(), "version" | "version_id" | "stage"))
+                    .pinned()
                     .map_or_else(|| "latest".to_owned(), |(k, v)| format!("{k}={v}"));
                 (plan.instances[f.instance].name.clone(), version)
             },

@@ -206,7 +206,7 @@ pub async fn load(c: &Config, service: &str) -> Result<SdkConfig, ProviderError>
     let assumed = tokio::time::timeout(Duration::from_secs(10), provider.provide_credentials())
         .await
         .map_err(|_| "no answer from STS within 10s".to_owned())
-        .and_then(|r| r.map_err(|e| error_chain(&e)))
+        .and_then(|r| r.map_err(|e| crate::error::error_chain(&e)))
         .map_err(|e| {
             ProviderError::new(
                 ErrorKind::Auth,
@@ -258,12 +258,12 @@ where
             ErrorKind::Unreachable,
             format!(
                 "{what}: cannot reach the {service} endpoint (region {region}): {}",
-                escape(&error_chain(e))
+                escape(&crate::error::error_chain(e))
             ),
         ),
         _ => ProviderError::new(
             ErrorKind::Other,
-            format!("{what}: {}", escape(&error_chain(e))),
+            format!("{what}: {}", escape(&crate::error::error_chain(e))),
         ),
     }
 }
@@ -322,20 +322,4 @@ pub fn service_error(
         _ => return err,
     };
     err.hint(hint)
-}
-
-/// An error and its causes as one line of their messages (the SDK's own rendering adds a
-/// Debug dump of the request machinery).
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let text = c.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cur = c.source();
-    }
-    out
 }

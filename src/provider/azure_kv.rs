@@ -149,7 +149,7 @@ impl AzureKv {
                 ErrorKind::Unreachable,
                 format!(
                     "cannot reach Microsoft Entra ID at {authority}: {}",
-                    escape(&crate::provider::aws::error_chain(&e))
+                    escape(&crate::error::error_chain(&e))
                 ),
             )
         })?;
@@ -227,7 +227,7 @@ impl AzureKv {
                     ErrorKind::Unreachable,
                     format!(
                         "{what}: cannot reach {base}: {}",
-                        escape(&crate::provider::aws::error_chain(&e))
+                        escape(&crate::error::error_chain(&e))
                     ),
                 )
             })?;

@@ -25,24 +25,38 @@ pub fn check_path(path: &str) -> Result<(), (String, Option<String>)> {
 }
 
 impl FileProvider {
-    /// Reads on a thread of its own, so that a file that blocks (a FIFO with no writer, a
-    /// hung network mount) is bounded by the run's deadline instead of stalling sx.
-    pub async fn fetch_async(&self, r: &Request) -> Result<SecretValue, ProviderError> {
+    /// Reads every file on one thread of its own, so that a file that blocks (a FIFO with
+    /// no writer, a hung network mount) is bounded by the run's deadline instead of stalling
+    /// sx.
+    pub async fn fetch_batch(
+        &self,
+        requests: &[Request],
+    ) -> Vec<Result<SecretValue, ProviderError>> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let request = r.clone();
+        let owned = requests.to_vec();
         let spawned = std::thread::Builder::new()
             .name("sx-file-read".into())
             .spawn(move || {
-                let _ = tx.send(FileProvider.fetch(&request));
+                let _ = tx.send(
+                    owned
+                        .iter()
+                        .map(|r| FileProvider.fetch(r))
+                        .collect::<Vec<_>>(),
+                );
             });
         if spawned.is_err() {
-            return self.fetch(r);
+            return requests.iter().map(|r| self.fetch(r)).collect();
         }
         rx.await.unwrap_or_else(|_| {
-            Err(ProviderError::new(
-                ErrorKind::Other,
-                "the read was interrupted",
-            ))
+            requests
+                .iter()
+                .map(|_| {
+                    Err(ProviderError::new(
+                        ErrorKind::Other,
+                        "the read was interrupted",
+                    ))
+                })
+                .collect()
         })
     }
 

@@ -175,7 +175,7 @@ impl GcpSm {
                 ErrorKind::Auth,
                 format!(
                     "Google credentials: {}",
-                    escape(&crate::provider::aws::error_chain(&e))
+                    escape(&crate::error::error_chain(&e))
                 ),
             )
             .hint("check GOOGLE_APPLICATION_CREDENTIALS or `credentials` in [providers.gcp-sm]")
@@ -192,7 +192,7 @@ impl GcpSm {
             Ok(Err(e)) => {
                 return Err(ProviderError::new(
                     ErrorKind::Auth,
-                    format!("no usable Google credentials ({}); tried {SOURCES}", escape(&crate::provider::aws::error_chain(&e))),
+                    format!("no usable Google credentials ({}); tried {SOURCES}", escape(&crate::error::error_chain(&e))),
                 )
                 .hint("set GOOGLE_APPLICATION_CREDENTIALS to a key file, run `gcloud auth application-default login`, or run on GCP with a service account"));
             }
@@ -374,7 +374,7 @@ impl GcpSm {
 fn error(e: &GaxError, name: &str) -> ProviderError {
     let name = escape(name);
     let Some(status) = e.status() else {
-        let text = escape(&crate::provider::aws::error_chain(e));
+        let text = escape(&crate::error::error_chain(e));
         return if e.is_authentication() {
             ProviderError::new(ErrorKind::Auth, format!("`{name}`: {text}"))
         } else if e.is_timeout() {

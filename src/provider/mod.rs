@@ -20,7 +20,7 @@ use std::path::Path;
 
 use crate::error::{ErrorKind, ProviderError};
 use crate::manifest::diag::Diagnostic;
-use crate::manifest::reference::{Reference, escape};
+use crate::manifest::reference::{Reference, escape, looks_like_reference};
 use crate::manifest::{Setting, SettingValue};
 use crate::secret::SecretValue;
 
@@ -348,6 +348,14 @@ pub struct Request {
 }
 
 impl Request {
+    /// The query key that pins a version (`version`, `version_id` or `stage`) and its value.
+    pub fn pinned(&self) -> Option<(&str, &str)> {
+        self.query
+            .iter()
+            .find(|(k, _)| matches!(k.as_str(), "version" | "version_id" | "stage"))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     pub fn query_value(&self, key: &str) -> Option<&str> {
         self.query
             .iter()
@@ -395,9 +403,7 @@ impl Provider {
         match self {
             Self::Local(p) => p.fetch_batch(requests),
             Self::Env(p) => requests.iter().map(|r| p.fetch(r)).collect(),
-            Self::File(p) => {
-                futures_util::future::join_all(requests.iter().map(|r| p.fetch_async(r))).await
-            }
+            Self::File(p) => p.fetch_batch(requests).await,
             Self::AwsSm(p) => p.fetch_batch(requests).await,
             Self::AwsSsm(p) => p.fetch_batch(requests).await,
             Self::Vault(p) => p.fetch_batch(requests).await,
@@ -499,6 +505,47 @@ impl Provider {
             p.shutdown(false).await;
         }
     }
+}
+
+/// The variables named by `env://` credentials in a provider's settings: sx reads them for
+/// itself, so they are taken out of the command's environment.
+pub fn credential_variables(values: &[Option<&str>]) -> Vec<String> {
+    values
+        .iter()
+        .flatten()
+        .filter_map(|v| v.strip_prefix("env://"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Reads a credential given as a reference (`env://`, `file://`) or, for non-secret values
+/// such as a role id, as plain text.
+pub fn credential(value: &str, what: &str) -> Result<SecretValue, ProviderError> {
+    if !looks_like_reference(value) {
+        return Ok(SecretValue::from_slice(value.as_bytes()));
+    }
+    let r = Reference::parse(value)
+        .map_err(|e| ProviderError::new(ErrorKind::Malformed, format!("{what}: {}", e.message)))?;
+    let req = Request {
+        path: r.path.clone(),
+        query: Vec::new(),
+        tree: false,
+    };
+    let v = match r.scheme.as_str() {
+        "env" => env::EnvProvider.fetch(&req),
+        "file" => file::FileProvider.fetch(&req),
+        other => {
+            return Err(ProviderError::new(
+                ErrorKind::Unsupported,
+                format!("{what}: `{other}://` cannot hold a vault credential"),
+            )
+            .hint("use env://NAME or file:///path"));
+        }
+    }
+    .map_err(|e| ProviderError::new(e.kind, format!("{what}: {}", e.message)))?;
+    // Files and variables often end with a newline that is not part of the credential.
+    let trimmed = v.expose().trim_ascii_end();
+    Ok(SecretValue::from_slice(trimmed))
 }
 
 fn unsupported(what: &str) -> ProviderError {

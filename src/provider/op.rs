@@ -92,7 +92,7 @@ impl OnePassword {
             .trim_end_matches('/')
             .to_owned();
         let token = match &config.token {
-            Some(r) => crate::provider::vault::credential(r, "1Password Connect token")?,
+            Some(r) => crate::provider::credential(r, "1Password Connect token")?,
             None => std::env::var_os("OP_CONNECT_TOKEN")
                 .filter(|t| !t.is_empty())
                 .map(|t| SecretValue::new(t.into_encoded_bytes()))
@@ -107,7 +107,7 @@ impl OnePassword {
             .timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| perr(ErrorKind::Other, format!("cannot set up HTTP: {e}")))?;
-        let consumed = crate::provider::vault::credential_variables(&[config.token.as_deref()]);
+        let consumed = crate::provider::credential_variables(&[config.token.as_deref()]);
         Ok(Self {
             http,
             host,
@@ -131,7 +131,7 @@ impl OnePassword {
                     format!(
                         "cannot reach 1Password Connect at {}: {}",
                         self.host,
-                        escape(&crate::provider::aws::error_chain(&e))
+                        escape(&crate::error::error_chain(&e))
                     ),
                 )
                 .hint("check OP_CONNECT_HOST and that the Connect server is running")

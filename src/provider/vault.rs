@@ -14,9 +14,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value as Json, json};
 
 use crate::error::{ErrorKind, ProviderError};
-use crate::manifest::reference::{Reference, escape, looks_like_reference};
+use crate::manifest::reference::escape;
 use crate::manifest::{Setting, SettingValue};
-use crate::provider::{Request, SettingsReader, env, file};
+use crate::provider::{Request, SettingsReader, credential, credential_variables};
 use crate::secret::SecretValue;
 
 type Answer = Result<SecretValue, ProviderError>;
@@ -266,47 +266,6 @@ fn perr(kind: ErrorKind, msg: impl Into<String>) -> ProviderError {
     ProviderError::new(kind, msg)
 }
 
-/// The variables named by `env://` credentials in a provider's settings: sx reads them for
-/// itself, so they are taken out of the command's environment.
-pub fn credential_variables(values: &[Option<&str>]) -> Vec<String> {
-    values
-        .iter()
-        .flatten()
-        .filter_map(|v| v.strip_prefix("env://"))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// Reads a credential given as a reference (`env://`, `file://`) or, for non-secret values
-/// such as a role id, as plain text.
-pub fn credential(value: &str, what: &str) -> Result<SecretValue, ProviderError> {
-    if !looks_like_reference(value) {
-        return Ok(SecretValue::from_slice(value.as_bytes()));
-    }
-    let r = Reference::parse(value)
-        .map_err(|e| perr(ErrorKind::Malformed, format!("{what}: {}", e.message)))?;
-    let req = Request {
-        path: r.path.clone(),
-        query: Vec::new(),
-        tree: false,
-    };
-    let v = match r.scheme.as_str() {
-        "env" => env::EnvProvider.fetch(&req),
-        "file" => file::FileProvider.fetch(&req),
-        other => {
-            return Err(perr(
-                ErrorKind::Unsupported,
-                format!("{what}: `{other}://` cannot hold a vault credential"),
-            )
-            .hint("use env://NAME or file:///path"));
-        }
-    }
-    .map_err(|e| perr(e.kind, format!("{what}: {}", e.message)))?;
-    // Files and variables often end with a newline that is not part of the credential.
-    let trimmed = v.expose().trim_ascii_end();
-    Ok(SecretValue::from_slice(trimmed))
-}
-
 impl Vault {
     pub async fn connect(config: &Config) -> Result<Self, ProviderError> {
         let addr = config
@@ -417,11 +376,7 @@ impl Vault {
                     let bytes = resp.bytes().await.map_err(|e| {
                         perr(
                             ErrorKind::Unreachable,
-                            format!(
-                                "vault {}: {}",
-                                self.addr,
-                                crate::provider::aws::error_chain(&e)
-                            ),
+                            format!("vault {}: {}", self.addr, crate::error::error_chain(&e)),
                         )
                     })?;
                     let json = if bytes.is_empty() {
@@ -436,7 +391,7 @@ impl Vault {
                     tokio::time::sleep(retry_wait).await;
                 }
                 Err(e) => {
-                    let text = crate::provider::aws::error_chain(&e);
+                    let text = crate::error::error_chain(&e);
                     let err = perr(
                         ErrorKind::Unreachable,
                         format!("cannot reach vault at {}: {}", self.addr, escape(&text)),
@@ -699,6 +654,13 @@ impl Vault {
     }
 
     pub async fn fetch_batch(&self, requests: &[Request]) -> Vec<Answer> {
+        // Learn each mount once before the reads, rather than once per concurrent read.
+        let mut seen = std::collections::HashSet::new();
+        let probes = requests
+            .iter()
+            .filter(|r| seen.insert(r.path.split('/').next().unwrap_or("")))
+            .map(|r| self.mount_of(&r.path));
+        futures_util::future::join_all(probes).await;
         futures_util::future::join_all(requests.iter().map(|r| self.fetch(r))).await
     }
 
@@ -1069,7 +1031,7 @@ fn json_value(v: &Json, what: &str) -> Answer {
 }
 
 fn is_tls(e: &reqwest::Error) -> bool {
-    let text = crate::provider::aws::error_chain(e).to_ascii_lowercase();
+    let text = crate::error::error_chain(e).to_ascii_lowercase();
     text.contains("certificate") || text.contains("tls") || text.contains("handshake")
 }
 
@@ -1080,12 +1042,4 @@ fn jitter_ms() -> u64 {
             .map_or(0, |d| d.subsec_nanos())
             % 100,
     )
-}
-
-impl ProviderError {
-    /// The same error with another kind.
-    pub fn kind_to(mut self, kind: ErrorKind) -> Self {
-        self.kind = kind;
-        self
-    }
 }

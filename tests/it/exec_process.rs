@@ -299,6 +299,20 @@ fn helper_signal_counter() {
     std::process::exit(5);
 }
 
+/// `sx exec` whose command is `helper_signal_counter` (this test binary).
+fn counting_sx(sb: &Sandbox) -> std::process::Command {
+    let me = std::env::current_exe().expect("test binary");
+    sb.sx([
+        std::ffi::OsStr::new("exec"),
+        "--".as_ref(),
+        me.as_os_str(),
+        "--exact".as_ref(),
+        "exec_process::helper_signal_counter".as_ref(),
+        "--test-threads=1".as_ref(),
+        "--quiet".as_ref(),
+    ])
+}
+
 #[test]
 fn ctrl_c_in_a_terminal_reaches_the_child_once() {
     use nix::pty::openpty;
@@ -309,16 +323,7 @@ fn ctrl_c_in_a_terminal_reaches_the_child_once() {
     sb.env("SX_TEST_SIGNAL_COUNTER", sb.out().to_str().expect("utf8"));
     let pty = openpty(None, None).expect("openpty");
     let slave = pty.slave.as_raw_fd();
-    let me = std::env::current_exe().expect("test binary");
-    let mut cmd = sb.sx([
-        std::ffi::OsStr::new("exec"),
-        "--".as_ref(),
-        me.as_os_str(),
-        "--exact".as_ref(),
-        "exec_process::helper_signal_counter".as_ref(),
-        "--test-threads=1".as_ref(),
-        "--quiet".as_ref(),
-    ]);
+    let mut cmd = counting_sx(&sb);
     let stdio = || Stdio::from(pty.slave.try_clone().expect("dup"));
     cmd.stdin(stdio()).stdout(stdio()).stderr(stdio());
     // SAFETY: setsid and ioctl are async-signal-safe; they make the pty sx's controlling
@@ -628,16 +633,7 @@ fn off_a_terminal_a_signal_to_sxs_whole_group_reaches_the_command_once() {
     use std::os::unix::process::CommandExt;
     let mut sb = plain_sandbox();
     sb.env("SX_TEST_SIGNAL_COUNTER", sb.out().to_str().expect("utf8"));
-    let me = std::env::current_exe().expect("test binary");
-    let mut cmd = sb.sx([
-        std::ffi::OsStr::new("exec"),
-        "--".as_ref(),
-        me.as_os_str(),
-        "--exact".as_ref(),
-        "exec_process::helper_signal_counter".as_ref(),
-        "--test-threads=1".as_ref(),
-        "--quiet".as_ref(),
-    ]);
+    let mut cmd = counting_sx(&sb);
     cmd.stdout(Stdio::null()).stderr(Stdio::null());
     // SAFETY: setsid is async-signal-safe: sx leads a new session and group, with no terminal,
     // as under a service manager.

@@ -630,3 +630,30 @@ fn kubernetes_login_with_the_service_account_token_file() {
     assert_success(&o);
     assert_eq!(sb.read_out("t"), b"from-kubernetes");
 }
+
+#[test]
+fn the_canary_stays_out_of_sx_output_at_every_verbosity() {
+    let Some(bao) = Bao::get() else { return };
+    let canary = "VAULT-CANARY-4d2e";
+    bao.ok(&["secrets", "enable", "-path=leakkv", "kv-v2"]);
+    bao.ok(&["kv", "put", "leakkv/app", &format!("token={canary}")]);
+    let sb = sandbox(&bao, Some("root"));
+    for manifest in [
+        "[env]\nT = \"vault://leakkv/app#token\"\n",
+        "[env]\nT = \"vault://leakkv/app#missing\"\n",
+        "[env]\nT = \"vault://leakkv/app\"\n[files.F]\nref = \"vault://leakkv/app#token\"\nmode = \"9999\"\n",
+    ] {
+        sb.manifest(manifest);
+        for flags in [&["-vvv"][..], &["-vvv", "--log-format", "json"][..]] {
+            let mut args = flags.to_vec();
+            args.extend(["exec", "--", "true"]);
+            let o = sb.run(&args);
+            assert!(
+                !stderr(&o).contains(canary),
+                "{args:?} {manifest}: {}",
+                stderr(&o)
+            );
+            assert!(!stdout(&o).contains(canary));
+        }
+    }
+}
