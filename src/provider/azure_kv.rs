@@ -61,10 +61,6 @@ pub fn check_path(path: &str) -> Result<(), (String, Option<String>)> {
     }
 }
 
-fn perr(kind: ErrorKind, m: impl Into<String>) -> ProviderError {
-    ProviderError::new(kind, m)
-}
-
 #[derive(Debug)]
 pub struct AzureKv {
     http: reqwest::Client,
@@ -85,7 +81,9 @@ impl AzureKv {
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(15))
             .build()
-            .map_err(|e| perr(ErrorKind::Other, format!("cannot set up HTTP: {e}")))?;
+            .map_err(|e| {
+                ProviderError::new(ErrorKind::Other, format!("cannot set up HTTP: {e}"))
+            })?;
         let authority = config
             .authority
             .clone()
@@ -121,7 +119,7 @@ impl AzureKv {
             ],
             (Some(c), Some(_), None, Some(file)) => {
                 let assertion = std::fs::read_to_string(&file).map_err(|e| {
-                    perr(
+                    ProviderError::new(
                         ErrorKind::Auth,
                         format!(
                             "cannot read AZURE_FEDERATED_TOKEN_FILE `{}`: {e}",
@@ -145,7 +143,7 @@ impl AzureKv {
         let tenant = tenant.unwrap_or_default();
         let url = format!("{authority}/{tenant}/oauth2/v2.0/token");
         let resp = http.post(&url).form(&form).send().await.map_err(|e| {
-            perr(
+            ProviderError::new(
                 ErrorKind::Unreachable,
                 format!(
                     "cannot reach Microsoft Entra ID at {authority}: {}",
@@ -157,7 +155,7 @@ impl AzureKv {
         let body: Json = resp.json().await.unwrap_or(Json::Null);
         match body["access_token"].as_str() {
             Some(t) if status.is_success() => Ok(SecretValue::from_slice(t.as_bytes())),
-            _ => Err(perr(
+            _ => Err(ProviderError::new(
                 ErrorKind::Auth,
                 format!(
                     "Microsoft Entra ID refused the credentials: {}",
@@ -176,7 +174,7 @@ impl AzureKv {
         );
         let request = http.get(&url).header("Metadata", "true").send();
         let failed = || {
-            perr(ErrorKind::Auth, format!("no Azure credentials found; tried {SOURCES}"))
+            ProviderError::new(ErrorKind::Auth, format!("no Azure credentials found; tried {SOURCES}"))
                 .hint("set AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET, or run with a managed identity")
         };
         let resp = match tokio::time::timeout(Duration::from_millis(1500), request).await {
@@ -203,7 +201,7 @@ impl AzureKv {
 
     async fn fetch(&self, r: &Request) -> Result<SecretValue, ProviderError> {
         let (vault, secret, version) = parts(&r.path).ok_or_else(|| {
-            perr(
+            ProviderError::new(
                 ErrorKind::Malformed,
                 format!("`{}` is not VAULT/SECRET", escape(&r.path)),
             )
@@ -223,7 +221,7 @@ impl AzureKv {
             .send()
             .await
             .map_err(|e| {
-                perr(
+                ProviderError::new(
                     ErrorKind::Unreachable,
                     format!(
                         "{what}: cannot reach {base}: {}",
@@ -235,7 +233,7 @@ impl AzureKv {
         let body: Json = resp.json().await.unwrap_or(Json::Null);
         if status.is_success() {
             if body["attributes"]["enabled"] == false {
-                return Err(perr(
+                return Err(ProviderError::new(
                     ErrorKind::NotFound,
                     format!("{what}: the secret is disabled"),
                 ));
@@ -244,7 +242,7 @@ impl AzureKv {
                 .as_str()
                 .map(|v| SecretValue::from_slice(v.as_bytes()))
                 .ok_or_else(|| {
-                    perr(
+                    ProviderError::new(
                         ErrorKind::Malformed,
                         format!("{what}: the answer has no value"),
                     )
@@ -253,17 +251,17 @@ impl AzureKv {
         let code = body["error"]["code"].as_str().unwrap_or("");
         let msg = escape(body["error"]["message"].as_str().unwrap_or(status.as_str()));
         Err(match status.as_u16() {
-            404 => perr(ErrorKind::NotFound, format!("{what}: {code}: {msg}"))
+            404 => ProviderError::new(ErrorKind::NotFound, format!("{what}: {code}: {msg}"))
                 .hint("check the vault name, the secret name and the version"),
-            403 if code == "Forbidden" && msg.contains("disabled") => perr(
+            403 if code == "Forbidden" && msg.contains("disabled") => ProviderError::new(
                 ErrorKind::NotFound,
                 format!("{what}: the secret is disabled"),
             ),
-            403 => perr(ErrorKind::Denied, format!("{what}: {code}: {msg}")).hint(
+            403 => ProviderError::new(ErrorKind::Denied, format!("{what}: {code}: {msg}")).hint(
                 "the identity needs the \"Key Vault Secrets User\" role (or a `get` access policy)",
             ),
-            401 => perr(ErrorKind::Auth, format!("{what}: {code}: {msg}")),
-            _ => perr(ErrorKind::Other, format!("{what}: {status}: {msg}")),
+            401 => ProviderError::new(ErrorKind::Auth, format!("{what}: {code}: {msg}")),
+            _ => ProviderError::new(ErrorKind::Other, format!("{what}: {status}: {msg}")),
         })
     }
 }

@@ -62,10 +62,6 @@ fn looks_like_id(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
 }
 
-fn perr(kind: ErrorKind, m: impl Into<String>) -> ProviderError {
-    ProviderError::new(kind, m)
-}
-
 #[derive(Debug)]
 pub struct OnePassword {
     http: reqwest::Client,
@@ -86,7 +82,7 @@ impl OnePassword {
                     .filter(|v| !v.is_empty())
             })
             .ok_or_else(|| {
-                perr(ErrorKind::Other, "no 1Password Connect server")
+                ProviderError::new(ErrorKind::Other, "no 1Password Connect server")
                     .hint("set OP_CONNECT_HOST, or `host` in [providers.op]")
             })?
             .trim_end_matches('/')
@@ -97,7 +93,7 @@ impl OnePassword {
                 .filter(|t| !t.is_empty())
                 .map(|t| SecretValue::new(t.into_encoded_bytes()))
                 .ok_or_else(|| {
-                    perr(ErrorKind::Auth, "no 1Password Connect token").hint(
+                    ProviderError::new(ErrorKind::Auth, "no 1Password Connect token").hint(
                         "set OP_CONNECT_TOKEN, or `token = \"file:///...\"` in [providers.op]",
                     )
                 })?,
@@ -106,7 +102,9 @@ impl OnePassword {
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(15))
             .build()
-            .map_err(|e| perr(ErrorKind::Other, format!("cannot set up HTTP: {e}")))?;
+            .map_err(|e| {
+                ProviderError::new(ErrorKind::Other, format!("cannot set up HTTP: {e}"))
+            })?;
         let consumed = crate::provider::credential_variables(&[config.token.as_deref()]);
         Ok(Self {
             http,
@@ -126,7 +124,7 @@ impl OnePassword {
             .send()
             .await
             .map_err(|e| {
-                perr(
+                ProviderError::new(
                     ErrorKind::Unreachable,
                     format!(
                         "cannot reach 1Password Connect at {}: {}",
@@ -143,12 +141,12 @@ impl OnePassword {
         }
         let msg = escape(body["message"].as_str().unwrap_or(status.as_str()));
         Err(match status.as_u16() {
-            401 => perr(ErrorKind::Auth, format!("{what}: {msg}"))
+            401 => ProviderError::new(ErrorKind::Auth, format!("{what}: {msg}"))
                 .hint("the Connect token is invalid or expired: check OP_CONNECT_TOKEN"),
-            403 => perr(ErrorKind::Denied, format!("{what}: {msg}"))
+            403 => ProviderError::new(ErrorKind::Denied, format!("{what}: {msg}"))
                 .hint("the Connect token has no access to this vault"),
-            404 => perr(ErrorKind::NotFound, format!("{what}: {msg}")),
-            _ => perr(ErrorKind::Other, format!("{what}: {status}: {msg}")),
+            404 => ProviderError::new(ErrorKind::NotFound, format!("{what}: {msg}")),
+            _ => ProviderError::new(ErrorKind::Other, format!("{what}: {status}: {msg}")),
         })
     }
 
@@ -177,12 +175,12 @@ impl OnePassword {
             .unwrap_or_default();
         match found.as_slice() {
             [one] => Ok(one["id"].as_str().unwrap_or("").to_owned()),
-            [] => Err(perr(
+            [] => Err(ProviderError::new(
                 ErrorKind::NotFound,
                 format!("no {kind} `{}` in 1Password", escape(name)),
             )
             .hint("names are case-sensitive; the Connect token must have access to the vault")),
-            _ => Err(perr(
+            _ => Err(ProviderError::new(
                 ErrorKind::Malformed,
                 format!("{} {kind}s are called `{}`", found.len(), escape(name)),
             )
@@ -226,10 +224,10 @@ impl OnePassword {
             .iter()
             .map(|r| {
                 let (v, i, section, field) =
-                    parts(&r.path).map_err(|m| perr(ErrorKind::Malformed, m))?;
+                    parts(&r.path).map_err(|m| ProviderError::new(ErrorKind::Malformed, m))?;
                 let item = by_item
                     .get(&(v, i))
-                    .ok_or_else(|| perr(ErrorKind::Other, "item not read"))?
+                    .ok_or_else(|| ProviderError::new(ErrorKind::Other, "item not read"))?
                     .as_ref()
                     .map_err(Clone::clone)?;
                 select(item, section, field, &r.path)
@@ -255,7 +253,7 @@ fn select(
             match found {
                 Some(id) => Some(id.to_owned()),
                 None => {
-                    return Err(perr(
+                    return Err(ProviderError::new(
                         ErrorKind::NotFound,
                         format!("no section `{}` in `op://{}`", escape(s), escape(path)),
                     ));
@@ -280,12 +278,12 @@ fn select(
         [one] => Ok(SecretValue::from_slice(
             one["value"].as_str().unwrap_or("").as_bytes(),
         )),
-        [] => Err(perr(
+        [] => Err(ProviderError::new(
             ErrorKind::NotFound,
             format!("no field `{}` in `op://{}`", escape(field), escape(path)),
         )
         .hint("fields are named by their label; add the section when labels repeat")),
-        _ => Err(perr(
+        _ => Err(ProviderError::new(
             ErrorKind::Malformed,
             format!(
                 "{} fields are labelled `{}` in `op://{}`",

@@ -262,10 +262,6 @@ impl std::fmt::Debug for Vault {
     }
 }
 
-fn perr(kind: ErrorKind, msg: impl Into<String>) -> ProviderError {
-    ProviderError::new(kind, msg)
-}
-
 impl Vault {
     pub async fn connect(config: &Config) -> Result<Self, ProviderError> {
         let addr = config
@@ -273,7 +269,7 @@ impl Vault {
             .clone()
             .or_else(|| std::env::var("VAULT_ADDR").ok().filter(|v| !v.is_empty()))
             .ok_or_else(|| {
-                perr(ErrorKind::Other, "no vault address")
+                ProviderError::new(ErrorKind::Other, "no vault address")
                     .hint("set `address` in [providers.vault], or VAULT_ADDR")
             })?
             .trim_end_matches('/')
@@ -294,7 +290,7 @@ impl Vault {
         });
         if let Some(ca) = &ca {
             let pem = std::fs::read(ca).map_err(|e| {
-                perr(
+                ProviderError::new(
                     ErrorKind::Other,
                     format!("cannot read CA bundle `{}`: {e}", ca.display()),
                 )
@@ -303,7 +299,7 @@ impl Vault {
                 .ok()
                 .filter(|c| !c.is_empty())
                 .ok_or_else(|| {
-                    perr(ErrorKind::Malformed, format!("CA bundle `{}` holds no PEM certificate", ca.display()))
+                    ProviderError::new(ErrorKind::Malformed, format!("CA bundle `{}` holds no PEM certificate", ca.display()))
                         .hint("point ca_cert / VAULT_CACERT at the CA's certificate file (BEGIN CERTIFICATE)")
                 });
             let certs = certs?;
@@ -318,9 +314,9 @@ impl Vault {
             );
             builder = builder.tls_danger_accept_invalid_certs(true);
         }
-        let http = builder
-            .build()
-            .map_err(|e| perr(ErrorKind::Other, format!("cannot set up HTTP: {e}")))?;
+        let http = builder.build().map_err(|e| {
+            ProviderError::new(ErrorKind::Other, format!("cannot set up HTTP: {e}"))
+        })?;
         let mut v = Self {
             http,
             addr,
@@ -374,7 +370,7 @@ impl Vault {
                         continue;
                     }
                     let bytes = resp.bytes().await.map_err(|e| {
-                        perr(
+                        ProviderError::new(
                             ErrorKind::Unreachable,
                             format!("vault {}: {}", self.addr, crate::error::error_chain(&e)),
                         )
@@ -392,7 +388,7 @@ impl Vault {
                 }
                 Err(e) => {
                     let text = crate::error::error_chain(&e);
-                    let err = perr(
+                    let err = ProviderError::new(
                         ErrorKind::Unreachable,
                         format!("cannot reach vault at {}: {}", self.addr, escape(&text)),
                     );
@@ -434,16 +430,16 @@ impl Vault {
             errors.join("; ")
         };
         match status {
-            StatusCode::NOT_FOUND => perr(ErrorKind::NotFound, format!("{what}: not found at {}", self.addr)),
-            StatusCode::FORBIDDEN => perr(ErrorKind::Denied, format!("{what}: {detail}")).hint(
+            StatusCode::NOT_FOUND => ProviderError::new(ErrorKind::NotFound, format!("{what}: not found at {}", self.addr)),
+            StatusCode::FORBIDDEN => ProviderError::new(ErrorKind::Denied, format!("{what}: {detail}")).hint(
                 "the token's policy must allow this operation on the path (KV v2 reads and writes: MOUNT/data/PATH, lists: MOUNT/metadata/PATH); an expired token also gives this",
             ),
-            StatusCode::UNAUTHORIZED => perr(ErrorKind::Auth, format!("{what}: {detail}")),
-            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => perr(
+            StatusCode::UNAUTHORIZED => ProviderError::new(ErrorKind::Auth, format!("{what}: {detail}")),
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => ProviderError::new(
                 ErrorKind::Unreachable,
                 format!("{what}: {detail} (vault sealed, standby or rate limited)"),
             ),
-            _ => perr(ErrorKind::Other, format!("{what}: {detail}")),
+            _ => ProviderError::new(ErrorKind::Other, format!("{what}: {detail}")),
         }
     }
 
@@ -463,7 +459,7 @@ impl Vault {
                         std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".vault-token"))
                     });
                     let Some(path) = path.filter(|p| p.exists()) else {
-                        return Err(perr(ErrorKind::Auth, "no vault token: VAULT_TOKEN is not set and there is no ~/.vault-token")
+                        return Err(ProviderError::new(ErrorKind::Auth, "no vault token: VAULT_TOKEN is not set and there is no ~/.vault-token")
                             .hint("set VAULT_TOKEN, run `vault login`, or configure `auth` in [providers.vault] (approle, kubernetes, jwt)"));
                     };
                     credential(&format!("file://{}", path.display()), "vault token file")?
@@ -554,7 +550,7 @@ impl Vault {
             .unwrap_or("")
             .to_owned();
         if token.is_empty() {
-            return Err(perr(
+            return Err(ProviderError::new(
                 ErrorKind::Auth,
                 format!("vault login with `{method}` returned no token"),
             ));
@@ -579,7 +575,7 @@ impl Vault {
             std::env::var("ACTIONS_ID_TOKEN_REQUEST_URL"),
             std::env::var("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
         ) else {
-            return Err(perr(ErrorKind::Auth, "vault jwt auth: no `token_file` and no GitHub Actions OIDC endpoint")
+            return Err(ProviderError::new(ErrorKind::Auth, "vault jwt auth: no `token_file` and no GitHub Actions OIDC endpoint")
                 .hint("set `token_file` in the auth table, or give the GitHub job `permissions: id-token: write`"));
         };
         let mut url = url;
@@ -597,12 +593,16 @@ impl Vault {
             .bearer_auth(bearer)
             .send()
             .await
-            .map_err(|e| perr(ErrorKind::Unreachable, format!("GitHub OIDC endpoint: {e}")))?;
+            .map_err(|e| {
+                ProviderError::new(ErrorKind::Unreachable, format!("GitHub OIDC endpoint: {e}"))
+            })?;
         let body: Json = resp.json().await.unwrap_or(Json::Null);
         body["value"]
             .as_str()
             .map(|v| SecretValue::from_slice(v.as_bytes()))
-            .ok_or_else(|| perr(ErrorKind::Auth, "GitHub OIDC endpoint returned no token"))
+            .ok_or_else(|| {
+                ProviderError::new(ErrorKind::Auth, "GitHub OIDC endpoint returned no token")
+            })
     }
 
     async fn mount_of(&self, path: &str) -> Result<Mount, ProviderError> {
@@ -622,7 +622,7 @@ impl Vault {
             .await?;
         if !status.is_success() {
             return Err(match status {
-                StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => perr(
+                StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => ProviderError::new(
                     ErrorKind::NotFound,
                     format!(
                         "no secrets engine is mounted at `{}` (or the token cannot see it)",
@@ -684,7 +684,7 @@ impl Vault {
                 let mut path = format!("{}data/{rel}", mount.path);
                 if let Some(v) = version {
                     if v.parse::<u64>().is_err() {
-                        return Err(perr(
+                        return Err(ProviderError::new(
                             ErrorKind::Malformed,
                             format!("{what}: version `{}` is not a number", escape(v)),
                         ));
@@ -694,7 +694,7 @@ impl Vault {
                 let (status, body) = self.call(Method::GET, &path, None, true).await?;
                 let meta = &body["data"]["metadata"];
                 if meta["destroyed"].as_bool() == Some(true) {
-                    return Err(perr(
+                    return Err(ProviderError::new(
                         ErrorKind::NotFound,
                         format!("{what}: version {} is destroyed", meta["version"]),
                     )
@@ -704,7 +704,7 @@ impl Vault {
                     .as_str()
                     .is_some_and(|t| !t.is_empty())
                 {
-                    return Err(perr(
+                    return Err(ProviderError::new(
                         ErrorKind::NotFound,
                         format!("{what}: version {} is deleted", meta["version"]),
                     )
@@ -722,7 +722,7 @@ impl Vault {
             }
             Some(_) => {
                 if version.is_some() {
-                    return Err(perr(
+                    return Err(ProviderError::new(
                         ErrorKind::Malformed,
                         format!(
                             "{what}: `{}` is a KV version 1 mount, which has no versions",
@@ -738,7 +738,7 @@ impl Vault {
             }
             None => {
                 if version.is_some() {
-                    return Err(perr(
+                    return Err(ProviderError::new(
                         ErrorKind::Malformed,
                         format!("{what}: ?version= applies to KV mounts only"),
                     ));
@@ -897,8 +897,10 @@ impl Vault {
     /// Key names under a KV path.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, ProviderError> {
         if prefix.trim_matches('/').is_empty() {
-            return Err(perr(ErrorKind::Malformed, "name a mount to list")
-                .hint("e.g. sx ls vault://secret/ or sx ls vault://secret/team/"));
+            return Err(
+                ProviderError::new(ErrorKind::Malformed, "name a mount to list")
+                    .hint("e.g. sx ls vault://secret/ or sx ls vault://secret/team/"),
+            );
         }
         let mount = self.mount_of(prefix).await?;
         let rel = kv2_relative(&mount, prefix.strip_prefix(&mount.path).unwrap_or(""));
@@ -906,7 +908,7 @@ impl Vault {
             Some(2) => format!("{}metadata/{rel}", mount.path),
             Some(_) => prefix.to_owned(),
             None => {
-                return Err(perr(
+                return Err(ProviderError::new(
                     ErrorKind::Unsupported,
                     format!("`{}` is not a KV mount", mount.path),
                 ));
@@ -948,7 +950,7 @@ impl Vault {
             .ok()
             .filter(Json::is_object)
             .ok_or_else(|| {
-                perr(
+                ProviderError::new(
                     ErrorKind::Malformed,
                     format!(
                         "vault `{}`: the value must be a JSON object of fields",
@@ -963,7 +965,7 @@ impl Vault {
             Some(2) => (format!("{}data/{rel}", mount.path), json!({ "data": data })),
             Some(_) => (path.to_owned(), data),
             None => {
-                return Err(perr(
+                return Err(ProviderError::new(
                     ErrorKind::Unsupported,
                     format!("`{}` is not a KV mount", mount.path),
                 ));
@@ -988,7 +990,7 @@ impl Vault {
         };
         let (status, body) = self.call(Method::GET, &probe, None, true).await?;
         if status == StatusCode::NOT_FOUND && body["data"].is_null() {
-            return Err(perr(
+            return Err(ProviderError::new(
                 ErrorKind::NotFound,
                 format!("vault `{}`: no such secret", escape(path)),
             ));
@@ -998,7 +1000,7 @@ impl Vault {
             (Some(2), false) => format!("{}data/{rel}", mount.path),
             (Some(_), _) => path.to_owned(),
             (None, _) => {
-                return Err(perr(
+                return Err(ProviderError::new(
                     ErrorKind::Unsupported,
                     format!("`{}` is not a KV mount", mount.path),
                 ));
@@ -1023,11 +1025,14 @@ fn kv2_relative<'p>(mount: &Mount, rel: &'p str) -> &'p str {
 
 fn json_value(v: &Json, what: &str) -> Answer {
     if v.is_null() {
-        return Err(perr(ErrorKind::NotFound, format!("{what}: no data")));
+        return Err(ProviderError::new(
+            ErrorKind::NotFound,
+            format!("{what}: no data"),
+        ));
     }
     serde_json::to_vec(v)
         .map(SecretValue::new)
-        .map_err(|e| perr(ErrorKind::Malformed, format!("{what}: {e}")))
+        .map_err(|e| ProviderError::new(ErrorKind::Malformed, format!("{what}: {e}")))
 }
 
 fn is_tls(e: &reqwest::Error) -> bool {
