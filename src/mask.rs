@@ -69,7 +69,8 @@ impl Masker {
         let mut out = Vec::with_capacity(buf.len());
         let mut i = 0;
         'scan: while i < buf.len() {
-            // A longer secret may still complete here: decide when more bytes arrive.
+            // A secret may be starting here, or a longer one may extend a shorter match:
+            // hold it back and decide when more bytes arrive.
             if !at_end
                 && self
                     .patterns
@@ -84,15 +85,6 @@ impl Masker {
                     i += p.len();
                     continue 'scan;
                 }
-            }
-            if !at_end
-                && self
-                    .patterns
-                    .iter()
-                    .any(|p| p.len() > buf.len() - i && p.starts_with(&buf[i..]))
-            {
-                // A secret may be starting here: hold it back.
-                break;
             }
             out.push(buf[i]);
             i += 1;

@@ -5,21 +5,25 @@ use std::io::Write;
 use std::time::Duration;
 
 use crate::cli::{ExportFormat, Global};
-use crate::commands::{require_manifest, runtime};
+use crate::commands::{require_manifest, resolve_and_release};
 use crate::error::Error;
 use crate::plan::{Planner, Target};
-use crate::resolve;
 
 pub fn run(g: &Global, format: ExportFormat, timeout: Duration) -> Result<u8, Error> {
+    // Checked first: no secret is fetched for an export that has nowhere to go.
+    let github_env = match format {
+        ExportFormat::Github => Some(std::env::var_os("GITHUB_ENV").ok_or_else(|| {
+            Error::Usage {
+                message: "GITHUB_ENV is not set: --format github runs inside a GitHub Actions step"
+                    .into(),
+                hint: Some("elsewhere use --format dotenv or shell".into()),
+            }
+        })?),
+        _ => None,
+    };
     let manifest = require_manifest(g)?;
     let plan = Planner::new(Some(&manifest), g.profile.as_deref()).finish(Some(&manifest))?;
-    let rt = runtime()?;
-    let outcome = rt
-        .block_on(resolve::resolve(&plan, timeout))
-        .map_err(Error::Resolve)?;
-    rt.block_on(futures_util::future::join_all(
-        outcome.providers.iter().map(|(_, p)| p.release()),
-    ));
+    let outcome = resolve_and_release(&plan, timeout)?;
     for s in &outcome.skipped {
         tracing::warn!("optional {} left unset: {}", s.entry, s.error);
     }
@@ -87,7 +91,9 @@ pub fn run(g: &Global, format: ExportFormat, timeout: Duration) -> Result<u8, Er
                 out.extend(format!("{k}={v}\n").bytes());
             }
         }
-        ExportFormat::Github => return github(&vars),
+        ExportFormat::Github => {
+            return github(&vars, github_env.as_deref().unwrap_or_default());
+        }
     }
     let mut stdout = std::io::stdout().lock();
     stdout
@@ -117,14 +123,7 @@ fn dotenv_escape(v: &str) -> String {
 
 /// Masks every line of every value in the job log, then appends the variables to the file
 /// GitHub Actions names in `$GITHUB_ENV`, each with a delimiter that is not in the value.
-fn github(vars: &[(&str, &str, bool)]) -> Result<u8, Error> {
-    let Some(path) = std::env::var_os("GITHUB_ENV") else {
-        return Err(Error::Usage {
-            message: "GITHUB_ENV is not set: --format github runs inside a GitHub Actions step"
-                .into(),
-            hint: Some("elsewhere use --format dotenv or shell".into()),
-        });
-    };
+fn github(vars: &[(&str, &str, bool)], path: &std::ffi::OsStr) -> Result<u8, Error> {
     let mut stdout = std::io::stdout().lock();
     let mut block = String::new();
     for (k, v, secret) in vars {
@@ -145,7 +144,7 @@ fn github(vars: &[(&str, &str, bool)]) -> Result<u8, Error> {
     }
     let mut f = std::fs::OpenOptions::new()
         .append(true)
-        .open(&path)
+        .open(path)
         .map_err(|e| Error::io("cannot open $GITHUB_ENV", e))?;
     f.write_all(block.as_bytes())
         .map_err(|e| Error::io("cannot write $GITHUB_ENV", e))?;

@@ -4,10 +4,9 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use crate::cli::Global;
-use crate::commands::{find_manifest, parse_reference, runtime};
+use crate::commands::{find_manifest, parse_reference, resolve_and_release};
 use crate::error::Error;
 use crate::plan::{Planner, Target};
-use crate::resolve;
 
 pub fn run(g: &Global, reference: &str, timeout: Duration) -> Result<u8, Error> {
     let r = parse_reference(reference)?;
@@ -21,13 +20,7 @@ pub fn run(g: &Global, reference: &str, timeout: Duration) -> Result<u8, Error> 
         "the command line".into(),
     );
     let plan = planner.finish(manifest.as_ref())?;
-    let rt = runtime()?;
-    let outcome = rt
-        .block_on(resolve::resolve(&plan, timeout))
-        .map_err(Error::Resolve)?;
-    rt.block_on(futures_util::future::join_all(
-        outcome.providers.iter().map(|(_, p)| p.release()),
-    ));
+    let outcome = resolve_and_release(&plan, timeout)?;
     let Some(entry) = outcome.entries.first() else {
         return Ok(1);
     };

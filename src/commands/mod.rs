@@ -10,13 +10,15 @@ mod ls;
 mod set;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::cli::{Cli, Command, Global};
 use crate::error::Error;
 use crate::manifest::reference::{Reference, is_scheme_name};
 use crate::manifest::{self, Manifest};
-use crate::plan::Planner;
+use crate::plan::{Plan, Planner};
 use crate::provider::{Provider, ProviderConfig};
+use crate::resolve;
 
 pub fn dispatch(cli: Cli) -> Result<u8, Error> {
     let g = &cli.global;
@@ -65,6 +67,18 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::io("cannot start the async runtime", e))
+}
+
+/// Resolves a plan for a command that prints values and is done with the providers: they are
+/// released (login tokens and leases revoked) before anything is printed.
+fn resolve_and_release(plan: &Plan, timeout: Duration) -> Result<resolve::Outcome, Error> {
+    runtime()?.block_on(async {
+        let outcome = resolve::resolve(plan, timeout)
+            .await
+            .map_err(Error::Resolve)?;
+        futures_util::future::join_all(outcome.providers.iter().map(|(_, p)| p.release())).await;
+        Ok(outcome)
+    })
 }
 
 /// Splits `SCHEME://PATH` for commands that take a location rather than a full reference.

@@ -146,6 +146,25 @@ fn export_formats_quote_exactly_and_github_masks_only_secrets() {
 }
 
 #[test]
+fn export_github_outside_actions_is_a_usage_error_before_any_fetch() {
+    let sb = Sandbox::new();
+    // The reference cannot resolve: had it been fetched, sx would exit 125.
+    sb.manifest("[env]\nT = \"env://SX_TEST_NOT_SET_ANYWHERE\"\n");
+    let o = sb.run(["export", "--format", "github"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("GITHUB_ENV is not set"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !stderr(&o).contains("SX_TEST_NOT_SET_ANYWHERE"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn a_store_named_in_the_manifest_is_created_by_the_first_set() {
     let sb = Sandbox::new();
     sb.init_local();
