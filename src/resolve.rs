@@ -172,6 +172,31 @@ pub fn assemble(
     plan: &Plan,
     fetched: &[(FetchResult, Duration)],
 ) -> Result<Outcome, ResolveErrors> {
+    let Assembly {
+        outcome,
+        failures,
+        total,
+    } = assemble_all(plan, fetched);
+    if failures.is_empty() {
+        Ok(outcome)
+    } else {
+        Err(ResolveErrors { failures, total })
+    }
+}
+
+/// Everything [`assemble`] found, failed or not: `sx check` reports it all.
+#[derive(Debug)]
+pub struct Assembly {
+    /// The variables that could be built, and the optional entries left out.
+    pub outcome: Outcome,
+    /// The required entries that failed, and name collisions.
+    pub failures: Vec<EntryFailure>,
+    /// How many entries and imports the plan has.
+    pub total: usize,
+}
+
+/// [`assemble`] without the verdict.
+pub fn assemble_all(plan: &Plan, fetched: &[(FetchResult, Duration)]) -> Assembly {
     let mut docs: HashMap<usize, Result<Json, ProviderError>> = HashMap::new();
     let mut outcome = Outcome::default();
     let mut failures = Vec::new();
@@ -296,10 +321,10 @@ pub fn assemble(
         }
     }
 
-    if failures.is_empty() {
-        Ok(outcome)
-    } else {
-        Err(ResolveErrors { failures, total })
+    Assembly {
+        outcome,
+        failures,
+        total,
     }
 }
 

@@ -21,39 +21,33 @@ pub fn run(g: &Global, timeout: Duration) -> Result<u8, Error> {
         providers.iter().map(|(_, p)| p.shutdown()),
     ));
 
-    // The same assembly exec does, so that check fails where exec would: import problems,
-    // name collisions, and values that cannot be environment variables.
-    let mut failures: Vec<crate::error::EntryFailure> = Vec::new();
-    let mut skipped: Vec<crate::error::EntryFailure> = Vec::new();
-    let mut total = plan.entries.len() + plan.imports.len();
-    match resolve::assemble(&plan, &fetched) {
-        Ok(outcome) => {
-            skipped = outcome.skipped;
-            let mut probe = crate::inject::env::ChildEnv::default();
-            for e in outcome
-                .entries
-                .iter()
-                .filter(|e| e.target == crate::plan::Target::Env)
-            {
-                if let Err(err) = probe.set(&e.name, e.value.expose()) {
-                    let mut pe = crate::error::ProviderError::new(
-                        crate::error::ErrorKind::Malformed,
-                        err.to_string(),
-                    );
-                    pe.hint = err.hint().map(str::to_owned);
-                    failures.push(crate::error::EntryFailure {
-                        entry: format!("env {}", e.name),
-                        reference: String::new(),
-                        error: pe,
-                    });
-                }
-            }
-        }
-        Err(e) => {
-            total = e.total;
-            failures = e.failures;
+    // The same assembly exec does, so that check fails where exec would: fragments, import
+    // problems, name collisions, and values that cannot be environment variables.
+    let resolve::Assembly {
+        outcome,
+        mut failures,
+        total,
+    } = resolve::assemble_all(&plan, &fetched);
+    let mut probe = crate::inject::env::ChildEnv::default();
+    for e in outcome
+        .entries
+        .iter()
+        .filter(|e| e.target == crate::plan::Target::Env)
+    {
+        if let Err(err) = probe.set(&e.name, e.value.expose()) {
+            let mut pe = crate::error::ProviderError::new(
+                crate::error::ErrorKind::Malformed,
+                err.to_string(),
+            );
+            pe.hint = err.hint().map(str::to_owned);
+            failures.push(crate::error::EntryFailure {
+                entry: format!("env {}", e.name),
+                reference: String::new(),
+                error: pe,
+            });
         }
     }
+    let skipped = outcome.skipped;
     let problem_of = |label: &str| {
         failures
             .iter()
@@ -102,18 +96,9 @@ pub fn run(g: &Global, timeout: Duration) -> Result<u8, Error> {
         match &e.source {
             Source::Value(_) => push(&e.name, "(plain value)", None, Ok("ok".into()), e.optional),
             Source::Fetch {
-                fetch,
-                fragment,
-                reference,
+                fetch, reference, ..
             } => {
-                let status = fetched[*fetch]
-                    .0
-                    .as_ref()
-                    .map_err(Clone::clone)
-                    .and_then(|v| resolve::select(v, fragment.as_ref(), reference))
-                    .map(|_| "ok".to_owned())
-                    .map_err(|e| e.to_string())
-                    .and_then(|ok| problem_of(&e.label).map_or(Ok(ok), Err));
+                let status = problem_of(&e.label).map_or_else(|| Ok("ok".to_owned()), Err);
                 push(&e.name, reference, Some(*fetch), status, e.optional);
             }
         }
