@@ -378,7 +378,9 @@ pub fn http_post(port: u16, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<
 }
 
 /// A loopback HTTP proxy in front of a server that records the `X-Amz-Target` of each
-/// request, so tests can count API calls.
+/// request (for other APIs, the request line: `GET /v1/...`), so tests can count API calls.
+/// It also serves as a forward proxy for plain-HTTP clients (`HTTP_PROXY`): the request
+/// line then holds the absolute URL.
 pub struct RecordingProxy {
     pub port: u16,
     pub seen: Arc<Mutex<Vec<String>>>,
@@ -393,11 +395,30 @@ pub enum Fault {
     ServerError,
     /// 400 UnknownOperationException, as an endpoint without the operation answers.
     UnknownOperation,
+    /// 503 with Vault's body for a sealed server.
+    VaultSealed,
+    /// 429 with Vault's body for an exceeded rate-limit quota.
+    VaultRateLimited,
 }
 
 impl Fault {
     fn response(self) -> Vec<u8> {
+        let vault = |status: &str, msg: &str| {
+            let body = format!(r#"{{"errors":["{msg}"]}}"#);
+            format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes()
+        };
         let (status, kind, msg) = match self {
+            Self::VaultSealed => return vault("503 Service Unavailable", "Vault is sealed"),
+            Self::VaultRateLimited => {
+                return vault(
+                    "429 Too Many Requests",
+                    "request path \\\"kv/app\\\": rate limit quota exceeded",
+                );
+            }
             Self::Throttle => ("400 Bad Request", "ThrottlingException", "Rate exceeded"),
             Self::ServerError => (
                 "500 Internal Server Error",
@@ -456,6 +477,11 @@ impl RecordingProxy {
             .filter(|t| t.ends_with(target))
             .count()
     }
+
+    /// Every request seen, in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.seen.lock().expect("lock").clone()
+    }
 }
 
 /// Relays requests on one client connection, one at a time, each over a fresh upstream
@@ -500,6 +526,15 @@ fn relay(
             if let Some(action) = text.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
                 target = format!("query.{action}");
             }
+        }
+        // Other APIs: the method and target of the request line.
+        if target == "?" {
+            let mut words = head[0].split_whitespace();
+            target = format!(
+                "{} {}",
+                words.next().unwrap_or(""),
+                words.next().unwrap_or("")
+            );
         }
         let n = {
             let mut seen = record.lock().expect("lock");

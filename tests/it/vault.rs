@@ -169,6 +169,18 @@ fn approle_login_with_role_id_from_env_and_secret_id_from_a_file() {
         "the role id read by sx stays with sx"
     );
 
+    // `revoke_token = false` keeps the login token for its TTL, as configured.
+    sb.manifest(&manifest(&secret_file).replace(
+        "[providers.vault]\n",
+        "[providers.vault]\nrevoke_token = false\n",
+    ));
+    assert_success(&sb.run(["exec", "--", "true"]));
+    assert_eq!(
+        accessors(),
+        before + 1,
+        "the login token was revoked anyway"
+    );
+
     let wrong = "00000000-1111-2222-3333-444444444444";
     let wrong_file = sb.write("wrong_secret_id", wrong);
     sb.manifest(&manifest(&wrong_file));
@@ -197,19 +209,7 @@ fn b64url(bytes: &[u8]) -> String {
 #[test]
 fn jwt_login_with_a_locally_generated_key_pair() {
     let Some(bao) = Bao::get() else { return };
-    let dir = tempfile::tempdir().expect("tmp");
-    let key = dir.path().join("key.pem");
-    let public = dir.path().join("pub.pem");
-    openssl(&["genrsa", "-out", key.to_str().expect("utf8"), "2048"]);
-    openssl(&[
-        "rsa",
-        "-in",
-        key.to_str().expect("utf8"),
-        "-pubout",
-        "-out",
-        public.to_str().expect("utf8"),
-    ]);
-
+    let key = JwtKey::new();
     bao.ok(&["secrets", "enable", "-path=jwtkv", "kv-v2"]);
     bao.ok(&["kv", "put", "jwtkv/app", "token=from-jwt"]);
     policy(&bao, "jwtkv-read", &["jwtkv/data/*"]);
@@ -217,7 +217,7 @@ fn jwt_login_with_a_locally_generated_key_pair() {
     bao.ok(&[
         "write",
         "auth/jwt-t/config",
-        &format!("jwt_validation_pubkeys=@{}", public.display()),
+        &format!("jwt_validation_pubkeys=@{}", key.public().display()),
     ]);
     bao.ok(&[
         "write",
@@ -227,30 +227,7 @@ fn jwt_login_with_a_locally_generated_key_pair() {
         "user_claim=sub",
         "token_policies=jwtkv-read",
     ]);
-
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("time")
-        .as_secs();
-    let header = b64url(br#"{"alg":"RS256","typ":"JWT"}"#);
-    let claims = b64url(
-        format!(
-            r#"{{"sub":"ci-job","aud":"sx-test","iat":{now},"nbf":{now},"exp":{}}}"#,
-            now + 300
-        )
-        .as_bytes(),
-    );
-    let signing_input = format!("{header}.{claims}");
-    let input_file = dir.path().join("input");
-    std::fs::write(&input_file, &signing_input).expect("write");
-    let signature = openssl(&[
-        "dgst",
-        "-sha256",
-        "-sign",
-        key.to_str().expect("utf8"),
-        input_file.to_str().expect("utf8"),
-    ]);
-    let jwt = format!("{signing_input}.{}", b64url(&signature));
+    let jwt = key.sign("ci-job", "sx-test");
 
     let sb = sandbox(&bao, None);
     sb.write("ci.jwt", &jwt);
@@ -656,4 +633,403 @@ fn the_canary_stays_out_of_sx_output_at_every_verbosity() {
             assert!(!stdout(&o).contains(canary));
         }
     }
+}
+
+/// A database secrets engine at `mount` on the shared PostgreSQL, with role `ro` whose
+/// credentials last `default_ttl`.
+fn database_engine(bao: &Bao, pg: &Postgres, mount: &str, default_ttl: &str) {
+    bao.ok(&["secrets", "enable", &format!("-path={mount}"), "database"]);
+    bao.ok(&[
+        "write",
+        &format!("{mount}/config/pg"),
+        "plugin_name=postgresql-database-plugin",
+        &format!("connection_url=postgresql://{{{{username}}}}:{{{{password}}}}@127.0.0.1:{}/postgres?sslmode=disable", pg.port),
+        "allowed_roles=ro",
+        "username=postgres",
+        &format!("password={}", pg.password),
+    ]);
+    bao.ok(&[
+        "write",
+        &format!("{mount}/roles/ro"),
+        "db_name=pg",
+        "creation_statements=CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'; GRANT pg_read_all_data TO \"{{name}}\";",
+        &format!("default_ttl={default_ttl}"),
+        "max_ttl=1h",
+    ]);
+}
+
+/// A job that saves the credentials it got and, after `delay` seconds, logs in with them.
+fn database_job(sb: &Sandbox, pg: &Postgres, delay: u32) -> std::path::PathBuf {
+    sb.script(
+        "db-job.sh",
+        &format!(
+            "printf %s \"$DB_USER\" > \"$OUT/user\"; printf %s \"$DB_PASSWORD\" > \"$OUT/password\"\ntouch \"$OUT/started\"; sleep {delay}\nPGPASSWORD=\"$DB_PASSWORD\" psql -h 127.0.0.1 -p {} -U \"$DB_USER\" -d postgres -Atc 'select current_user' > \"$OUT/whoami\"",
+            pg.port
+        ),
+    )
+}
+
+#[test]
+fn a_dynamic_lease_shorter_than_the_run_is_renewed_then_revoked() {
+    let Some(bao) = Bao::get() else { return };
+    let Some(pg) = Postgres::get() else { return };
+    database_engine(&bao, &pg, "db-renew", "3s");
+    let sb = sandbox(&bao, Some("root"));
+    sb.manifest(
+        "[env]\nDB_USER = \"vault://db-renew/creds/ro#username\"\nDB_PASSWORD = \"vault://db-renew/creds/ro#password\"\n",
+    );
+    // The job logs in 6 s after it starts: past the 3 s lease, unless sx renewed it.
+    let job = database_job(&sb, &pg, 6);
+    let o = sb.run([
+        std::ffi::OsStr::new("-v"),
+        "exec".as_ref(),
+        "--".as_ref(),
+        job.as_os_str(),
+    ]);
+    assert_success(&o);
+    let user = String::from_utf8(sb.read_out("user")).expect("utf8");
+    let password = String::from_utf8(sb.read_out("password")).expect("utf8");
+    assert_eq!(
+        String::from_utf8(sb.read_out("whoami"))
+            .expect("utf8")
+            .trim(),
+        user,
+        "the lease expired during the run: {}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("renewed db-renew/creds/ro/"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        pg.query(&user, &password, "select 1").is_err(),
+        "revoked after the run"
+    );
+}
+
+#[test]
+fn revoke_on_exit_false_leaves_the_lease_and_its_credentials() {
+    let Some(bao) = Bao::get() else { return };
+    let Some(pg) = Postgres::get() else { return };
+    database_engine(&bao, &pg, "db-keep", "10m");
+    let sb = sandbox(&bao, Some("root"));
+    sb.manifest(
+        "[providers.vault]\nrevoke_on_exit = false\n\n[env]\nDB_USER = \"vault://db-keep/creds/ro#username\"\nDB_PASSWORD = \"vault://db-keep/creds/ro#password\"\n",
+    );
+    let job = database_job(&sb, &pg, 0);
+    let o = sb.run([std::ffi::OsStr::new("exec"), "--".as_ref(), job.as_os_str()]);
+    assert_success(&o);
+    let user = String::from_utf8(sb.read_out("user")).expect("utf8");
+    let password = String::from_utf8(sb.read_out("password")).expect("utf8");
+    assert_eq!(pg.query(&user, &password, "select 1").as_deref(), Ok("1"));
+    let leases = bao.ok(&["list", "-format=json", "sys/leases/lookup/db-keep/creds/ro"]);
+    assert_eq!(leases.matches('"').count(), 2, "one lease left: {leases}");
+    bao.ok(&["lease", "revoke", "-prefix", "db-keep/creds/ro"]);
+    assert!(pg.query(&user, &password, "select 1").is_err());
+}
+
+#[test]
+fn tokens_come_from_vault_token_then_the_config_then_a_token_file_then_home() {
+    let Some(bao) = Bao::get() else { return };
+    bao.ok(&["secrets", "enable", "-path=tokkv", "kv-v2"]);
+    bao.ok(&["kv", "put", "tokkv/app", "token=t"]);
+    let limited = |name: &str| {
+        policy(&bao, name, &["tokkv/data/*"]);
+        bao.ok(&[
+            "token",
+            "create",
+            "-field=token",
+            &format!("-policy={name}"),
+        ])
+    };
+    let home = limited("tok-home");
+    let file = limited("tok-file");
+    let from_env = limited("tok-env");
+    let mut sb = sandbox(&bao, None);
+    let read = |sb: &Sandbox| {
+        let o = sb.run([
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "printf %s \"$T\" > \"$OUT/t\"; env -0 > \"$OUT/env\"",
+        ]);
+        assert_success(&o);
+        assert_eq!(sb.read_out("t"), b"t");
+        parse_env0(&sb.read_out("env"))
+    };
+    // ~/.vault-token, as `vault login` leaves it.
+    sb.write("home/.vault-token", &home);
+    sb.manifest("[env]\nT = \"vault://tokkv/app#token\"\n");
+    read(&sb);
+    // A bad token file wins over ~/.vault-token, so a wrong one shows which was used.
+    sb.write("bad-token", "not-a-token");
+    sb.manifest(
+        "[providers.vault]\nauth = { method = \"token\", token_file = \"bad-token\" }\n\n[env]\nT = \"vault://tokkv/app#token\"\n",
+    );
+    let o = sb.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    assert!(stderr(&o).contains("invalid or expired"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("not-a-token"), "{}", stderr(&o));
+    sb.write("good-token", format!("{file}\n"));
+    sb.manifest(
+        "[providers.vault]\nauth = { method = \"token\", token_file = \"good-token\" }\n\n[env]\nT = \"vault://tokkv/app#token\"\n",
+    );
+    read(&sb);
+    // `token` as a reference wins over the token file, and its variable stays with sx.
+    sb.env("MY_VAULT_TOKEN", &from_env);
+    sb.manifest(
+        "[providers.vault]\nauth = { method = \"token\", token = \"env://MY_VAULT_TOKEN\", token_file = \"bad-token\" }\n\n[env]\nT = \"vault://tokkv/app#token\"\n",
+    );
+    let env = read(&sb);
+    assert!(
+        !env.contains_key("MY_VAULT_TOKEN"),
+        "the token reached the child"
+    );
+    // VAULT_TOKEN wins over everything.
+    sb.env("VAULT_TOKEN", "also-not-a-token");
+    let o = sb.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125, "VAULT_TOKEN was not used: {}", stderr(&o));
+}
+
+/// An RSA key pair made with openssl, and JWTs signed with it.
+struct JwtKey {
+    dir: tempfile::TempDir,
+}
+
+impl JwtKey {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tmp");
+        let key = dir.path().join("key.pem");
+        openssl(&["genrsa", "-out", key.to_str().expect("utf8"), "2048"]);
+        openssl(&[
+            "rsa",
+            "-in",
+            key.to_str().expect("utf8"),
+            "-pubout",
+            "-out",
+            dir.path().join("pub.pem").to_str().expect("utf8"),
+        ]);
+        Self { dir }
+    }
+
+    fn public(&self) -> std::path::PathBuf {
+        self.dir.path().join("pub.pem")
+    }
+
+    /// A JWT for `sub` and `aud`, valid for five minutes.
+    fn sign(&self, sub: &str, aud: &str) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("time")
+            .as_secs();
+        let header = b64url(br#"{"alg":"RS256","typ":"JWT"}"#);
+        let claims = b64url(
+            format!(
+                r#"{{"sub":"{sub}","aud":"{aud}","iat":{now},"nbf":{now},"exp":{}}}"#,
+                now + 300
+            )
+            .as_bytes(),
+        );
+        let signing_input = format!("{header}.{claims}");
+        let input = self.dir.path().join("input");
+        std::fs::write(&input, &signing_input).expect("write");
+        let signature = openssl(&[
+            "dgst",
+            "-sha256",
+            "-sign",
+            self.dir.path().join("key.pem").to_str().expect("utf8"),
+            input.to_str().expect("utf8"),
+        ]);
+        format!("{signing_input}.{}", b64url(&signature))
+    }
+}
+
+#[test]
+fn jwt_login_with_a_token_from_the_github_actions_oidc_endpoint() {
+    let Some(bao) = Bao::get() else { return };
+    let key = JwtKey::new();
+    bao.ok(&["secrets", "enable", "-path=ghkv", "kv-v2"]);
+    bao.ok(&["kv", "put", "ghkv/app", "token=from-github-oidc"]);
+    policy(&bao, "ghkv-read", &["ghkv/data/*"]);
+    bao.ok(&["auth", "enable", "-path=gh-jwt", "jwt"]);
+    bao.ok(&[
+        "write",
+        "auth/gh-jwt/config",
+        &format!("jwt_validation_pubkeys=@{}", key.public().display()),
+    ]);
+    bao.ok(&[
+        "write",
+        "auth/gh-jwt/role/deploy",
+        "role_type=jwt",
+        "bound_audiences=https://vault.example",
+        "user_claim=sub",
+        "token_policies=ghkv-read",
+    ]);
+    // GitHub's endpoint: GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=..., with the request
+    // token as bearer; it answers {"value": JWT}.
+    let jwt = key.sign("repo:acme/app:ref:refs/heads/main", "https://vault.example");
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = std::sync::Arc::clone(&seen);
+    let port = serve_http(move |req| {
+        record.lock().expect("lock").push(req.target.clone());
+        if req.headers.get("authorization").map(String::as_str) != Some("Bearer gh-request-token") {
+            return (401, serde_json::json!({ "message": "Bad credentials" }));
+        }
+        (200, serde_json::json!({ "count": 1, "value": jwt }))
+    });
+    let mut sb = sandbox(&bao, None);
+    sb.env(
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        &format!("http://127.0.0.1:{port}/_apis/distributedtask/token?api-version=2.0"),
+    );
+    sb.env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "gh-request-token");
+    sb.manifest(
+        "[providers.vault]\nauth = { method = \"jwt\", mount = \"gh-jwt\", role = \"deploy\", audience = \"https://vault.example\" }\n\n[env]\nT = \"vault://ghkv/app#token\"\n",
+    );
+    let o = sb.run(["exec", "--", "sh", "-c", "printf %s \"$T\" > \"$OUT/t\""]);
+    assert_success(&o);
+    assert_eq!(sb.read_out("t"), b"from-github-oidc");
+    assert_eq!(
+        *seen.lock().expect("lock"),
+        ["/_apis/distributedtask/token?api-version=2.0&audience=https%3A%2F%2Fvault%2Eexample"]
+    );
+
+    // A wrong request token: the endpoint refuses, and sx fails closed without printing it.
+    sb.env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "wrong-request-token");
+    let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    assert_eq!(code(&o), 125);
+    assert!(
+        stderr(&o).contains("GitHub OIDC endpoint"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !stderr(&o).contains("wrong-request-token"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!sb.out().join("started").exists());
+}
+
+#[test]
+fn skip_verify_reads_over_untrusted_tls_with_a_loud_warning() {
+    let Some(bao) = Bao::start_tls() else { return };
+    bao.ok(&["kv", "put", "secret/tls", "token=unverified"]);
+    let mut sb = sandbox(&bao, Some("root"));
+    sb.env("VAULT_SKIP_VERIFY", "true");
+    sb.manifest("[env]\nT = \"vault://secret/tls#token\"\n");
+    let o = sb.run(["exec", "--", "sh", "-c", "printf %s \"$T\" > \"$OUT/t\""]);
+    assert_success(&o);
+    assert_eq!(sb.read_out("t"), b"unverified");
+    assert!(
+        stderr(&o).contains("TLS certificate verification for https://127.0.0.1")
+            && stderr(&o).contains("is OFF"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn requests_go_through_http_proxy_unless_no_proxy_says_otherwise() {
+    let Some(bao) = Bao::get() else { return };
+    bao.ok(&["kv", "put", "secret/proxied", "token=via-proxy"]);
+    let proxy = RecordingProxy::start(bao.port);
+    let mut sb = sandbox(&bao, Some("root"));
+    sb.env("HTTP_PROXY", &proxy.endpoint());
+    sb.manifest("[env]\nT = \"vault://secret/proxied#token\"\n");
+    let o = sb.run(["exec", "--", "sh", "-c", "printf %s \"$T\" > \"$OUT/t\""]);
+    assert_success(&o);
+    assert_eq!(sb.read_out("t"), b"via-proxy");
+    let addr = bao.addr();
+    let seen = proxy.requests();
+    assert!(
+        seen.contains(&format!("GET {addr}/v1/secret/data/proxied")),
+        "{seen:?}"
+    );
+    let before = seen.len();
+    sb.env("NO_PROXY", "127.0.0.1");
+    assert_success(&sb.run(["exec", "--", "true"]));
+    assert_eq!(proxy.requests().len(), before, "NO_PROXY was not honoured");
+}
+
+#[test]
+fn sealed_and_rate_limited_answers_are_retried_within_a_budget() {
+    let Some(bao) = Bao::get() else { return };
+    bao.ok(&["kv", "put", "secret/flaky", "token=after-retries"]);
+    let proxy = RecordingProxy::start_with(
+        bao.port,
+        std::sync::Arc::new(|n, _: &str| match n {
+            0 | 1 => Some(Fault::VaultSealed),
+            2 => Some(Fault::VaultRateLimited),
+            _ => None,
+        }),
+    );
+    let mut sb = sandbox(&bao, Some("root"));
+    sb.env("VAULT_ADDR", &proxy.endpoint());
+    sb.manifest("[env]\nT = \"vault://secret/flaky#token\"\n");
+    let o = sb.run(["exec", "--", "sh", "-c", "printf %s \"$T\" > \"$OUT/t\""]);
+    assert_success(&o);
+    assert_eq!(sb.read_out("t"), b"after-retries");
+    // The first call (lookup-self) was answered on its fourth try.
+    assert_eq!(
+        proxy.count("GET /v1/auth/token/lookup-self"),
+        4,
+        "{:?}",
+        proxy.requests()
+    );
+
+    let always = RecordingProxy::start_with(
+        bao.port,
+        std::sync::Arc::new(|_, _: &str| Some(Fault::VaultSealed)),
+    );
+    sb.env("VAULT_ADDR", &always.endpoint());
+    sb.manifest(
+        "[providers.vault]\nmax_attempts = 3\n\n[env]\nT = \"vault://secret/flaky#token\"\n",
+    );
+    let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    assert!(
+        err.contains("Vault is sealed (vault sealed, standby or rate limited)"),
+        "{err}"
+    );
+    assert_eq!(always.requests().len(), 3, "max_attempts = 3");
+    assert!(!sb.out().join("started").exists());
+}
+
+#[test]
+fn kv_v1_set_ls_rm_round_trip() {
+    let Some(bao) = Bao::get() else { return };
+    bao.ok(&["secrets", "enable", "-path=rwkv1", "-version=1", "kv"]);
+    let sb = sandbox(&bao, Some("root"));
+    assert_success(&sb.run_with_stdin(
+        ["set", "vault://rwkv1/team/app"],
+        br#"{"token":"x\ny $HOME","n":"1"}"#,
+    ));
+    assert_success(&sb.run_with_stdin(["set", "vault://rwkv1/team/other"], br#"{"k":"v"}"#));
+    assert_eq!(
+        sb.run(["get", "vault://rwkv1/team/app#token"]).stdout,
+        b"x\ny $HOME"
+    );
+    assert_eq!(
+        bao.ok(&["kv", "get", "-field=token", "rwkv1/team/app"]),
+        "x\ny $HOME"
+    );
+    assert_eq!(
+        stdout(&sb.run(["ls", "vault://rwkv1/team/"])),
+        "rwkv1/team/app\nrwkv1/team/other\n"
+    );
+    assert_success(&sb.run(["rm", "vault://rwkv1/team/app"]));
+    let o = sb.run(["get", "vault://rwkv1/team/app#token"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("not found"), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&sb.run(["ls", "vault://rwkv1/team/"])),
+        "rwkv1/team/other\n"
+    );
+    let o = sb.run(["rm", "vault://rwkv1/team/app"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("no such secret"), "{}", stderr(&o));
 }
