@@ -210,23 +210,7 @@ fn b64url(bytes: &[u8]) -> String {
 fn jwt_login_with_a_locally_generated_key_pair() {
     let Some(bao) = Bao::get() else { return };
     let key = JwtKey::new();
-    bao.ok(&["secrets", "enable", "-path=jwtkv", "kv-v2"]);
-    bao.ok(&["kv", "put", "jwtkv/app", "token=from-jwt"]);
-    policy(&bao, "jwtkv-read", &["jwtkv/data/*"]);
-    bao.ok(&["auth", "enable", "-path=jwt-t", "jwt"]);
-    bao.ok(&[
-        "write",
-        "auth/jwt-t/config",
-        &format!("jwt_validation_pubkeys=@{}", key.public().display()),
-    ]);
-    bao.ok(&[
-        "write",
-        "auth/jwt-t/role/ci",
-        "role_type=jwt",
-        "bound_audiences=sx-test",
-        "user_claim=sub",
-        "token_policies=jwtkv-read",
-    ]);
+    jwt_auth(&bao, &key, "jwtkv", "jwt-t/role/ci", "sx-test", "from-jwt");
     let jwt = key.sign("ci-job", "sx-test");
 
     let sb = sandbox(&bao, None);
@@ -437,47 +421,11 @@ fn database_credentials_come_from_one_lease_that_is_revoked_after_the_run() {
         pg.query("postgres", &pg.password, "select 1").as_deref(),
         Ok("1")
     );
-    bao.ok(&["secrets", "enable", "-path=db-t", "database"]);
-    bao.ok(&[
-        "write",
-        "db-t/config/pg",
-        "plugin_name=postgresql-database-plugin",
-        &format!("connection_url=postgresql://{{{{username}}}}:{{{{password}}}}@127.0.0.1:{}/postgres?sslmode=disable", pg.port),
-        "allowed_roles=readonly",
-        "username=postgres",
-        &format!("password={}", pg.password),
-    ]);
-    bao.ok(&[
-        "write",
-        "db-t/roles/readonly",
-        "db_name=pg",
-        "creation_statements=CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'; GRANT pg_read_all_data TO \"{{name}}\";",
-        "default_ttl=10m",
-        "max_ttl=1h",
-    ]);
-
-    let sb = sandbox(&bao, Some("root"));
-    sb.manifest(
-        "[env]\nDB_USER = \"vault://db-t/creds/readonly#username\"\nDB_PASSWORD = \"vault://db-t/creds/readonly#password\"\n",
-    );
-    let job = sb.script(
-        "db-job.sh",
-        &format!(
-            "printf %s \"$DB_USER\" > \"$OUT/user\"; printf %s \"$DB_PASSWORD\" > \"$OUT/password\"\nPGPASSWORD=\"$DB_PASSWORD\" psql -h 127.0.0.1 -p {} -U \"$DB_USER\" -d postgres -Atc 'select current_user' > \"$OUT/whoami\"",
-            pg.port
-        ),
-    );
-    let o = sb.run([std::ffi::OsStr::new("exec"), "--".as_ref(), job.as_os_str()]);
-    assert_success(&o);
-    let user = String::from_utf8(sb.read_out("user")).expect("utf8");
-    let password = String::from_utf8(sb.read_out("password")).expect("utf8");
+    database_engine(&bao, &pg, "db-t", "10m");
+    let run = run_database_job(&bao, &pg, "db-t", "", 0);
+    let (user, password) = (run.user, run.password);
     // Username and password of one lease: the child logged in with them.
-    assert_eq!(
-        String::from_utf8(sb.read_out("whoami"))
-            .expect("utf8")
-            .trim(),
-        user
-    );
+    assert_eq!(run.whoami, user);
     // The lease was revoked when the child exited: PostgreSQL no longer knows the role.
     let after = pg.query(&user, &password, "select 1");
     assert!(
@@ -658,15 +606,50 @@ fn database_engine(bao: &Bao, pg: &Postgres, mount: &str, default_ttl: &str) {
     ]);
 }
 
-/// A job that saves the credentials it got and, after `delay` seconds, logs in with them.
-fn database_job(sb: &Sandbox, pg: &Postgres, delay: u32) -> std::path::PathBuf {
-    sb.script(
+/// What a database job saw: sx's output, the credentials it got, and whom PostgreSQL took
+/// it for when it logged in with them.
+struct DatabaseRun {
+    output: std::process::Output,
+    user: String,
+    password: String,
+    whoami: String,
+}
+
+/// Runs a job under `sx -v exec` with DB_USER and DB_PASSWORD from `MOUNT/creds/ro` and
+/// `settings` in `[providers.vault]`; the job logs in to PostgreSQL `delay` seconds after it
+/// starts.
+fn run_database_job(
+    bao: &Bao,
+    pg: &Postgres,
+    mount: &str,
+    settings: &str,
+    delay: u32,
+) -> DatabaseRun {
+    let sb = sandbox(bao, Some("root"));
+    sb.manifest(&format!(
+        "[providers.vault]\n{settings}\n[env]\nDB_USER = \"vault://{mount}/creds/ro#username\"\nDB_PASSWORD = \"vault://{mount}/creds/ro#password\"\n"
+    ));
+    let job = sb.script(
         "db-job.sh",
         &format!(
-            "printf %s \"$DB_USER\" > \"$OUT/user\"; printf %s \"$DB_PASSWORD\" > \"$OUT/password\"\ntouch \"$OUT/started\"; sleep {delay}\nPGPASSWORD=\"$DB_PASSWORD\" psql -h 127.0.0.1 -p {} -U \"$DB_USER\" -d postgres -Atc 'select current_user' > \"$OUT/whoami\"",
+            "printf %s \"$DB_USER\" > \"$OUT/user\"; printf %s \"$DB_PASSWORD\" > \"$OUT/password\"\nsleep {delay}\nPGPASSWORD=\"$DB_PASSWORD\" psql -h 127.0.0.1 -p {} -U \"$DB_USER\" -d postgres -Atc 'select current_user' > \"$OUT/whoami\"",
             pg.port
         ),
-    )
+    );
+    let output = sb.run([
+        std::ffi::OsStr::new("-v"),
+        "exec".as_ref(),
+        "--".as_ref(),
+        job.as_os_str(),
+    ]);
+    assert_success(&output);
+    let text = |name: &str| String::from_utf8(sb.read_out(name)).expect("utf8");
+    DatabaseRun {
+        user: text("user"),
+        password: text("password"),
+        whoami: text("whoami").trim().to_owned(),
+        output,
+    }
 }
 
 #[test]
@@ -674,36 +657,16 @@ fn a_dynamic_lease_shorter_than_the_run_is_renewed_then_revoked() {
     let Some(bao) = Bao::get() else { return };
     let Some(pg) = Postgres::get() else { return };
     database_engine(&bao, &pg, "db-renew", "3s");
-    let sb = sandbox(&bao, Some("root"));
-    sb.manifest(
-        "[env]\nDB_USER = \"vault://db-renew/creds/ro#username\"\nDB_PASSWORD = \"vault://db-renew/creds/ro#password\"\n",
-    );
     // The job logs in 6 s after it starts: past the 3 s lease, unless sx renewed it.
-    let job = database_job(&sb, &pg, 6);
-    let o = sb.run([
-        std::ffi::OsStr::new("-v"),
-        "exec".as_ref(),
-        "--".as_ref(),
-        job.as_os_str(),
-    ]);
-    assert_success(&o);
-    let user = String::from_utf8(sb.read_out("user")).expect("utf8");
-    let password = String::from_utf8(sb.read_out("password")).expect("utf8");
+    let run = run_database_job(&bao, &pg, "db-renew", "", 6);
+    let err = stderr(&run.output);
     assert_eq!(
-        String::from_utf8(sb.read_out("whoami"))
-            .expect("utf8")
-            .trim(),
-        user,
-        "the lease expired during the run: {}",
-        stderr(&o)
+        run.whoami, run.user,
+        "the lease expired during the run: {err}"
     );
+    assert!(err.contains("renewed db-renew/creds/ro/"), "{err}");
     assert!(
-        stderr(&o).contains("renewed db-renew/creds/ro/"),
-        "{}",
-        stderr(&o)
-    );
-    assert!(
-        pg.query(&user, &password, "select 1").is_err(),
+        pg.query(&run.user, &run.password, "select 1").is_err(),
         "revoked after the run"
     );
 }
@@ -713,15 +676,8 @@ fn revoke_on_exit_false_leaves_the_lease_and_its_credentials() {
     let Some(bao) = Bao::get() else { return };
     let Some(pg) = Postgres::get() else { return };
     database_engine(&bao, &pg, "db-keep", "10m");
-    let sb = sandbox(&bao, Some("root"));
-    sb.manifest(
-        "[providers.vault]\nrevoke_on_exit = false\n\n[env]\nDB_USER = \"vault://db-keep/creds/ro#username\"\nDB_PASSWORD = \"vault://db-keep/creds/ro#password\"\n",
-    );
-    let job = database_job(&sb, &pg, 0);
-    let o = sb.run([std::ffi::OsStr::new("exec"), "--".as_ref(), job.as_os_str()]);
-    assert_success(&o);
-    let user = String::from_utf8(sb.read_out("user")).expect("utf8");
-    let password = String::from_utf8(sb.read_out("password")).expect("utf8");
+    let run = run_database_job(&bao, &pg, "db-keep", "revoke_on_exit = false", 0);
+    let (user, password) = (run.user, run.password);
     assert_eq!(pg.query(&user, &password, "select 1").as_deref(), Ok("1"));
     let leases = bao.ok(&["list", "-format=json", "sys/leases/lookup/db-keep/creds/ro"]);
     assert_eq!(leases.matches('"').count(), 2, "one lease left: {leases}");
@@ -846,27 +802,41 @@ impl JwtKey {
     }
 }
 
-#[test]
-fn jwt_login_with_a_token_from_the_github_actions_oidc_endpoint() {
-    let Some(bao) = Bao::get() else { return };
-    let key = JwtKey::new();
-    bao.ok(&["secrets", "enable", "-path=ghkv", "kv-v2"]);
-    bao.ok(&["kv", "put", "ghkv/app", "token=from-github-oidc"]);
-    policy(&bao, "ghkv-read", &["ghkv/data/*"]);
-    bao.ok(&["auth", "enable", "-path=gh-jwt", "jwt"]);
+/// A KV v2 mount `kv` holding `app#token = value`, and a JWT auth method at the mount and
+/// role of `role_path` (`MOUNT/role/NAME`) that trusts `key` for `audience` and may read it.
+fn jwt_auth(bao: &Bao, key: &JwtKey, kv: &str, role_path: &str, audience: &str, value: &str) {
+    let mount = role_path.split('/').next().expect("mount");
+    bao.ok(&["secrets", "enable", &format!("-path={kv}"), "kv-v2"]);
+    bao.ok(&["kv", "put", &format!("{kv}/app"), &format!("token={value}")]);
+    policy(bao, &format!("{kv}-read"), &[&format!("{kv}/data/*")]);
+    bao.ok(&["auth", "enable", &format!("-path={mount}"), "jwt"]);
     bao.ok(&[
         "write",
-        "auth/gh-jwt/config",
+        &format!("auth/{mount}/config"),
         &format!("jwt_validation_pubkeys=@{}", key.public().display()),
     ]);
     bao.ok(&[
         "write",
-        "auth/gh-jwt/role/deploy",
+        &format!("auth/{role_path}"),
         "role_type=jwt",
-        "bound_audiences=https://vault.example",
+        &format!("bound_audiences={audience}"),
         "user_claim=sub",
-        "token_policies=ghkv-read",
+        &format!("token_policies={kv}-read"),
     ]);
+}
+
+#[test]
+fn jwt_login_with_a_token_from_the_github_actions_oidc_endpoint() {
+    let Some(bao) = Bao::get() else { return };
+    let key = JwtKey::new();
+    jwt_auth(
+        &bao,
+        &key,
+        "ghkv",
+        "gh-jwt/role/deploy",
+        "https://vault.example",
+        "from-github-oidc",
+    );
     // GitHub's endpoint: GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=..., with the request
     // token as bearer; it answers {"value": JWT}.
     let jwt = key.sign("repo:acme/app:ref:refs/heads/main", "https://vault.example");
