@@ -173,6 +173,35 @@ fn get_prints_exact_bytes_and_set_rm_round_trip() {
 }
 
 #[test]
+fn ls_follows_every_page_of_list_secrets_and_prints_the_names_sorted() {
+    let Some(moto) = Moto::get() else { return };
+    // moto answers ListSecrets 100 names a page (sx asks for no page size), so 130 names
+    // take two pages. Created in reverse, unpadded, so that neither creation order nor
+    // numeric order is the byte order sx must print.
+    let mut want: Vec<String> = (0..130).rev().map(|i| format!("pages/n{i}")).collect();
+    for name in &want {
+        moto.create_secret_string(name, "v");
+    }
+    for outside in ["pagesx/n1", "other/pages/n1", "Pages/n1", "pages"] {
+        moto.create_secret_string(outside, "v");
+    }
+    want.sort();
+    let proxy = RecordingProxy::start(moto.port);
+    let sb = moto.sandbox(&proxy.endpoint());
+    let o = sb.run(["ls", "aws-sm://pages/"]);
+    assert_success(&o);
+    let expected: String = want.iter().map(|n| format!("{n}\n")).collect();
+    assert_eq!(stdout(&o), expected);
+    assert!(expected.starts_with("pages/n0\npages/n1\npages/n10\npages/n100\n"));
+    assert_eq!(
+        proxy.count("ListSecrets"),
+        2,
+        "{:?}",
+        proxy.seen.lock().map(|s| s.clone())
+    );
+}
+
+#[test]
 fn provider_settings_select_the_endpoint_and_region() {
     let Some(moto) = Moto::get() else { return };
     moto.create_secret_string("settings/x", "from-settings");
