@@ -99,6 +99,53 @@ fn import_collisions_and_bad_names_are_errors_naming_both_sources() {
 }
 
 #[test]
+fn two_imports_producing_one_name_are_an_error_naming_both_imports() {
+    let Some(moto) = Moto::get() else { return };
+    moto.put_parameter("/twice/a/db_host", "ssm-a-value");
+    moto.put_parameter("/twice/b/db-host", "ssm-b-value");
+    moto.put_parameter("/twice/b/other", "ssm-b-other");
+    moto.create_secret_string("twice/json", r#"{"DB_HOST":"sm-value","port":"5432"}"#);
+    let sb = moto.sandbox(&moto.endpoint());
+    let started = sb.out().join("started");
+    let cases = [
+        (
+            "[[import]]\nref = \"aws-ssm:///twice/a/\"\n\n[[import]]\nref = \"aws-sm://twice/json\"\n",
+            "`DB_HOST` is produced twice: by [[import]] #1 (aws-ssm:///twice/a/) and by [[import]] #2 (aws-sm://twice/json)",
+        ),
+        (
+            "[[import]]\nref = \"aws-ssm:///twice/a/\"\n\n[[import]]\nref = \"aws-ssm:///twice/b/\"\n",
+            "`DB_HOST` is produced twice: by [[import]] #1 (aws-ssm:///twice/a/) and by [[import]] #2 (aws-ssm:///twice/b/)",
+        ),
+    ];
+    for (manifest, message) in cases {
+        sb.manifest(manifest);
+        let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+        let err = stderr(&o);
+        assert_eq!(code(&o), 125, "{err}");
+        assert!(err.contains(message), "{err}");
+        assert!(err.contains("give the import a `prefix`"), "{err}");
+        assert!(!err.contains("-value"), "no value in the error: {err}");
+        assert!(!started.exists(), "the command must not start");
+        let o = sb.run(["check"]);
+        assert_eq!(code(&o), 1, "{}", stderr(&o));
+        assert!(stderr(&o).contains(message), "{}", stderr(&o));
+    }
+
+    // A prefix on each later import separates the names again.
+    sb.manifest(
+        "[[import]]\nref = \"aws-ssm:///twice/a/\"\n\n[[import]]\nref = \"aws-ssm:///twice/b/\"\nprefix = \"B_\"\n\n[[import]]\nref = \"aws-sm://twice/json\"\nprefix = \"J_\"\n",
+    );
+    let o = sb.run(["exec", "--", "sh", "-c", "env -0 > \"$OUT/env\""]);
+    assert_success(&o);
+    let env = parse_env0(&sb.read_out("env"));
+    assert_eq!(env["DB_HOST"], b"ssm-a-value");
+    assert_eq!(env["B_DB_HOST"], b"ssm-b-value");
+    assert_eq!(env["B_OTHER"], b"ssm-b-other");
+    assert_eq!(env["J_DB_HOST"], b"sm-value");
+    assert_eq!(env["J_PORT"], b"5432");
+}
+
+#[test]
 fn plain_references_are_read_ten_per_call_and_versions_pin() {
     let Some(moto) = Moto::get() else { return };
     let mut manifest = String::from("[env]\n");
