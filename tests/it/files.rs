@@ -125,25 +125,58 @@ fn a_killed_sx_leaves_files_that_the_next_run_sweeps() {
     );
 }
 
+/// A fresh private (0700) folder on a disk-backed file system: under the build's own temp
+/// folder, else the system temp folder, else the crate. `None` only if all are in memory.
+fn disk_backed_dir() -> Option<tempfile::TempDir> {
+    let candidates = [
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")),
+        std::env::temp_dir(),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+    ];
+    candidates.iter().find_map(|base| {
+        std::fs::create_dir_all(base).ok()?;
+        let dir = tempfile::Builder::new()
+            .prefix("sx-disk-runtime-")
+            .tempdir_in(base)
+            .ok()?;
+        if is_memory_backed(dir.path()) {
+            return None;
+        }
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).ok()?;
+        Some(dir)
+    })
+}
+
 #[test]
 fn a_disk_backed_runtime_dir_is_refused_unless_allowed() {
-    let mut sb = Sandbox::new();
-    let disk = sb.path().join("disk-runtime");
-    std::fs::create_dir(&disk).expect("mkdir");
-    std::fs::set_permissions(&disk, std::fs::Permissions::from_mode(0o700)).expect("chmod");
-    if crate::files::is_tmpfs_dir(&disk) {
-        eprintln!("skipped: the temp folder is itself on tmpfs");
+    let Some(disk) = disk_backed_dir() else {
+        if std::env::var_os("CI").is_some() {
+            panic!("no disk-backed folder found to test the tmpfs check with");
+        }
+        eprintln!("skipped: every candidate folder is on tmpfs or ramfs");
         return;
-    }
-    sb.env("XDG_RUNTIME_DIR", disk.to_str().expect("utf8"))
-        .env("SRC", "v");
+    };
+    assert!(!is_memory_backed(disk.path()));
+    let disk_str = disk.path().to_str().expect("utf8");
+    let mut sb = Sandbox::new();
+    sb.env("XDG_RUNTIME_DIR", disk_str).env("SRC", "v");
     sb.manifest("[files.F]\nref = \"env://SRC\"\n");
     let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
     assert_eq!(code(&o), 125);
     let err = stderr(&o);
-    assert!(err.contains("it is not a tmpfs"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "refusing to write secret files to `{disk_str}`: it is not a tmpfs"
+        )),
+        "{err}"
+    );
     assert!(err.contains("--allow-disk"), "{err}");
     assert!(!sb.out().join("started").exists());
+    assert_eq!(
+        std::fs::read_dir(disk.path()).expect("list").count(),
+        0,
+        "nothing written to the refused folder"
+    );
 
     let o = sb.run([
         "exec",
@@ -151,10 +184,31 @@ fn a_disk_backed_runtime_dir_is_refused_unless_allowed() {
         "--",
         "sh",
         "-c",
-        "cat \"$F\" > \"$OUT/v\"",
+        "cat \"$F\" > \"$OUT/v\"; printf %s \"$F\" > \"$OUT/path\"",
     ]);
     assert_success(&o);
     assert_eq!(sb.read_out("v"), b"v");
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "`{disk_str}` is not tmpfs: secret files will be written to disk (--allow-disk)"
+        )),
+        "{err}"
+    );
+    let path = PathBuf::from(String::from_utf8(sb.read_out("path")).expect("utf8"));
+    assert!(path.starts_with(disk.path()), "{}", path.display());
+    assert!(!path.exists(), "removed after the command exits");
+}
+
+/// Whether `p` is on tmpfs or ramfs, the file systems sx accepts for secret files.
+fn is_memory_backed(p: &std::path::Path) -> bool {
+    const RAMFS_MAGIC: i64 = 0x8584_58f6;
+    is_tmpfs_dir(p)
+        || nix::sys::statfs::statfs(p).is_ok_and(|s| {
+            #[allow(clippy::unnecessary_cast)]
+            let m = s.filesystem_type().0 as i64;
+            m == RAMFS_MAGIC
+        })
 }
 
 pub fn is_tmpfs_dir(p: &std::path::Path) -> bool {
