@@ -29,7 +29,16 @@ fn check_finds_what_exec_would_refuse() {
         "{}",
         stdout(&o)
     );
-    assert_eq!(code(&sb.run(["exec", "--", "true"])), 125);
+    let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    assert_eq!(code(&o), 125);
+    assert!(
+        stderr(&o).contains(
+            "`DB_USER` is produced twice: by [env] and by [[import]] #1 (local://prod/db)"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!sb.out().join("started").exists());
 }
 
 #[test]
@@ -38,7 +47,9 @@ fn a_provider_setting_problem_is_reported_once() {
     sb.manifest(
         "[providers.aws-sm]\nretries = 3\n\n[env]\nA = \"aws-sm://a\"\nB = \"aws-sm://b\"\n",
     );
-    let err = stderr(&sb.run(["check"]));
+    let o = sb.run(["check"]);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
     assert_eq!(
         err.matches("unknown key `retries` for provider type `aws-sm`")
             .count(),
@@ -121,6 +132,7 @@ fn export_formats_quote_exactly_and_github_masks_only_secrets() {
     assert_eq!(sb.read_out("tok"), b"it's \"$x\"\nline2");
 
     let o = sb.run(["export", "--format", "json"]);
+    assert_success(&o);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(v["TOK"], "it's \"$x\"\nline2");
     assert_eq!(v["LEVEL"], "info");

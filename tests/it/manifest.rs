@@ -14,7 +14,9 @@ fn a_crlf_manifest_works_like_an_lf_one() {
 
     // Errors in a CRLF file point at the same line and column as in an LF file.
     sb.manifest("[env]\r\nA = { ref = \"env://SRC\", typo = true }\r\n");
-    let crlf = stderr(&sb.run(["check"]));
+    let o = sb.run(["check"]);
+    assert_eq!(code(&o), 1);
+    let crlf = stderr(&o);
     sb.manifest("[env]\nA = { ref = \"env://SRC\", typo = true }\n");
     let lf = stderr(&sb.run(["check"]));
     assert!(lf.contains("sx.toml:2:26"), "{lf}");
@@ -111,20 +113,32 @@ fn every_provider_checks_its_reference_shape_at_plan_time() {
 fn a_name_in_both_env_and_files_is_an_error_naming_both() {
     let sb = Sandbox::new();
     sb.manifest("[env]\nKEY = \"env://HOME\"\n\n[files.KEY]\nref = \"env://HOME\"\n");
-    let err = stderr(&sb.run(["check"]));
+    let o = sb.run(["check"]);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
     assert!(
-        err.contains("`KEY` is defined twice: in [env] and in [files.KEY]"),
+        err.contains("`KEY` is defined twice: in [env] and in [files.KEY]\n --> "),
         "{err}"
     );
+    assert!(err.contains("sx.toml:4:8"), "{err}");
+    let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    assert_eq!(code(&o), 125);
+    assert_eq!(stderr(&o), err, "exec reports the same problem");
+    assert!(!sb.out().join("started").exists());
 }
 
 #[test]
 fn a_duplicate_key_is_reported_by_position() {
     let sb = Sandbox::new();
     sb.manifest("[env]\nA = \"env://HOME\"\nA = \"env://PATH\"\n");
-    let err = stderr(&sb.run(["check"]));
-    assert!(err.contains("`A` is defined twice"), "{err}");
-    assert!(err.contains("sx.toml:3:1"), "{err}");
+    let o = sb.run(["check"]);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(err.contains("error: `A` is defined twice\n"), "{err}");
+    assert!(
+        err.contains("sx.toml:3:1\n  |\n3 | A = \"env://PATH\"\n"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -198,12 +212,38 @@ fn no_manifest_is_a_clear_error() {
 #[test]
 fn usage_errors_exit_2_but_125_for_exec() {
     let sb = Sandbox::new();
-    assert_eq!(code(&sb.run(["get"])), 2);
-    assert_eq!(
-        code(&sb.run(["exec", "--timeout", "soon", "--", "true"])),
-        125
+    // A valid manifest, so that the usage error is the only thing that can fail.
+    sb.manifest("[env]\nA = { value = \"1\" }\n");
+    let o = sb.run(["get"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("the following required arguments were not provided:\n  <REF>"),
+        "{}",
+        stderr(&o)
     );
-    assert_eq!(code(&sb.run(["get", "not-a-reference"])), 2);
+    let o = sb.run([
+        "exec",
+        "--timeout",
+        "soon",
+        "--",
+        "sh",
+        "-c",
+        "touch \"$OUT/started\"",
+    ]);
+    assert_eq!(code(&o), 125);
+    assert!(
+        stderr(&o).contains("invalid value 'soon' for '--timeout <DUR>': `soon` is not a duration"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!sb.out().join("started").exists());
+    let o = sb.run(["get", "not-a-reference"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("bad reference: `not-a-reference` is not a reference"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -211,9 +251,18 @@ fn odd_files_and_values_are_reported_precisely() {
     let sb = Sandbox::new();
     // A byte-order mark does not shift columns.
     sb.write("sx.toml", "\u{feff}bogus = 1\n");
-    let err = stderr(&sb.run(["check"]));
-    assert!(err.contains("sx.toml:1:1"), "{err}");
-    assert!(!err.contains("feff"), "{err}");
+    let o = sb.run(["check"]);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains("error: unknown key `bogus` at the top level"),
+        "{err}"
+    );
+    assert!(
+        err.contains("sx.toml:1:1\n  |\n1 | bogus = 1\n  | ^^^^^\n"),
+        "{err}"
+    );
+    assert!(!err.contains('\u{feff}'), "{err}");
 
     // Not UTF-8: a manifest error with the position of the first bad byte.
     sb.write("sx.toml", b"[env]\nA = \"\xff\"\n".as_slice());
