@@ -316,7 +316,13 @@ pub fn assemble_all(plan: &Plan, fetched: &[(FetchResult, Duration)]) -> Assembl
                         e.name, e.origin
                     ),
                 )
-                .hint("rename the entry, or give the import a `prefix`"),
+                .hint(
+                    if first.starts_with("[[import]]") && e.origin.starts_with("[[import]]") {
+                        "give one of the imports a `prefix`"
+                    } else {
+                        "rename the entry, or give the import a `prefix`"
+                    },
+                ),
             });
         }
     }

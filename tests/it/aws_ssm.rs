@@ -123,7 +123,7 @@ fn two_imports_producing_one_name_are_an_error_naming_both_imports() {
         let err = stderr(&o);
         assert_eq!(code(&o), 125, "{err}");
         assert!(err.contains(message), "{err}");
-        assert!(err.contains("give the import a `prefix`"), "{err}");
+        assert!(err.contains("give one of the imports a `prefix`"), "{err}");
         assert!(!err.contains("-value"), "no value in the error: {err}");
         assert!(!started.exists(), "the command must not start");
         let o = sb.run(["check"]);
