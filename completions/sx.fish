@@ -67,7 +67,7 @@ complete -c sx -n "__fish_sx_using_subcommand get" -s v -l verbose -d 'More log 
 complete -c sx -n "__fish_sx_using_subcommand get" -s q -l quiet -d 'Only errors on stderr'
 complete -c sx -n "__fish_sx_using_subcommand get" -s h -l help -d 'Print help'
 complete -c sx -n "__fish_sx_using_subcommand get" -s V -l version -d 'Print version'
-complete -c sx -n "__fish_sx_using_subcommand export" -l format -d 'Output format' -r -f -a "dotenv\t'NAME=\'value\' lines for .env files'
+complete -c sx -n "__fish_sx_using_subcommand export" -l format -d 'Output format' -r -f -a "dotenv\t'NAME=\'value\' lines for .env files: literal, with \\\' and \\\\ the only escapes'
 shell\t'export NAME=\'value\' lines for `eval`'
 json\t'one JSON object'
 github\t'GitHub Actions: ::add-mask:: lines on stdout, then NAME<<EOF blocks for $GITHUB_ENV'

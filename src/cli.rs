@@ -6,7 +6,26 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-const AFTER_HELP: &str = "\
+/// The examples of `sx -h`, which `sx --help` shows too.
+macro_rules! examples {
+    () => {
+        "\
+Examples:
+  sx init                                  create the local store and a starter sx.toml
+  printf %s 'tok-123' | sx set local://api-token
+  sx check                                 resolve every reference; a table, never a value
+  sx exec -- ./job.sh --daily              run a job with the manifest's secrets
+  sx -p staging -f deploy/sx.toml exec -- ./deploy.sh
+  DB_PASSWORD=aws-sm://prod/db#password sx exec --env-refs -- ./job.sh"
+    };
+}
+
+const EXAMPLES: &str = examples!();
+
+const AFTER_HELP: &str = concat!(
+    examples!(),
+    "
+
 Environment:
   SX_MANIFEST           manifest path (same as -f)
   SX_PROFILE            profile name (same as -p)
@@ -17,7 +36,8 @@ Environment:
 
 Exit codes (sx exec): the command's own code; 128+N when it died of signal N; 125 when sx
 failed (manifest, resolution, auth, timeout); 126 command not executable; 127 not found.
-Other commands: 0 success, 1 failure, 2 usage error.";
+Other commands: 0 success, 1 failure, 2 usage error."
+);
 
 /// Fetch the secrets a job needs and run it with them.
 ///
@@ -26,7 +46,13 @@ Other commands: 0 success, 1 failure, 2 usage error.";
 /// 1Password Connect, a local age-encrypted store, files or the environment, and starts the command with the values as
 /// environment variables or as files on tmpfs. If anything fails, the command is not started.
 #[derive(Debug, Parser)]
-#[command(name = "sx", version, after_long_help = AFTER_HELP, propagate_version = true)]
+#[command(
+    name = "sx",
+    version,
+    after_help = EXAMPLES,
+    after_long_help = AFTER_HELP,
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -251,7 +277,7 @@ pub struct ExecArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
-    /// NAME='value' lines for .env files
+    /// NAME='value' lines for .env files: literal, with \' and \\ the only escapes
     Dotenv,
     /// export NAME='value' lines for `eval`
     Shell,

@@ -261,7 +261,10 @@ impl Image {
         let program = spec.argv[0].as_bytes();
         // The PATH lookup execvp would do, from the child's PATH, without its fallback of
         // running a file that is not a program through /bin/sh.
-        let candidates = if program.contains(&b'/') {
+        let candidates = if program.is_empty() {
+            // No file has an empty name; "DIR/" would name the directory instead.
+            Vec::new()
+        } else if program.contains(&b'/') {
             vec![cstring(program)?]
         } else {
             let path = spec.env.iter().find(|(k, _)| k == "PATH").map_or_else(

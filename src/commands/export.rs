@@ -62,7 +62,7 @@ pub fn run(g: &Global, format: ExportFormat, timeout: Duration) -> Result<u8, Er
     match format {
         ExportFormat::Dotenv => {
             for (k, v, _) in &vars {
-                out.extend(format!("{k}=\"{}\"\n", dotenv_escape(v)).bytes());
+                out.extend(format!("{k}='{}'\n", dotenv_escape(v)).bytes());
             }
         }
         ExportFormat::Shell => {
@@ -105,20 +105,18 @@ pub fn run(g: &Global, format: ExportFormat, timeout: Duration) -> Result<u8, Er
     Ok(0)
 }
 
+/// The inside of a single-quoted dotenv value: literal (no `$` expansion, newlines kept),
+/// with `\\` and `\'` the only escapes, as python-dotenv reads single quotes.
 fn dotenv_escape(v: &str) -> String {
-    let mut s = String::with_capacity(v.len());
-    for c in v.chars() {
-        match c {
-            '\\' => s.push_str("\\\\"),
-            '"' => s.push_str("\\\""),
-            '\n' => s.push_str("\\n"),
-            '\r' => s.push_str("\\r"),
-            '$' => s.push_str("\\$"),
-            '`' => s.push_str("\\`"),
-            c => s.push(c),
-        }
-    }
-    s
+    v.replace('\\', "\\\\").replace('\'', "\\'")
+}
+
+/// Workflow-command data as the runner decodes it: `%25`, `%0D` and `%0A` stand for `%`,
+/// CR and LF, so a literal `%` must be written `%25` or the mask would be another string.
+fn command_data(v: &str) -> String {
+    v.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Masks every line of every value in the job log, then appends the variables to the file
@@ -129,7 +127,7 @@ fn github(vars: &[(&str, &str, bool)], path: &std::ffi::OsStr) -> Result<u8, Err
     for (k, v, secret) in vars {
         // Plain values are not secrets; masking "info" would hide every "info" in the log.
         for line in v.lines().filter(|l| *secret && !l.trim().is_empty()) {
-            writeln!(stdout, "::add-mask::{line}")
+            writeln!(stdout, "::add-mask::{}", command_data(line))
                 .map_err(|e| Error::io("cannot write to stdout", e))?;
         }
         let mut n = 0u32;

@@ -105,19 +105,62 @@ fn a_bad_command_line_reference_is_a_usage_error_even_under_a_manifest() {
     );
 }
 
+/// The Python of the test peers, which has python-dotenv (scripts/test installs both).
+fn peers_python() -> Option<std::path::PathBuf> {
+    let p = std::env::var_os("SX_TEST_PYTHON").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".peers/venv/bin/python"),
+        std::path::PathBuf::from,
+    );
+    if p.exists() {
+        return Some(p);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "python-dotenv is required in CI; run scripts/test, which installs it"
+    );
+    eprintln!("skipped: python-dotenv not installed (scripts/test installs it)");
+    None
+}
+
 #[test]
 fn export_formats_quote_exactly_and_github_masks_only_secrets() {
     let sb = Sandbox::new();
     sb.init_local();
     sb.set_local("tok", b"it's \"$x\"\nline2");
-    sb.manifest("[env]\nTOK = \"local://tok\"\nLEVEL = { value = \"info\" }\n");
+    sb.set_local("pct", b"p%25w \\n ${HOME} `id`");
+    sb.manifest(
+        "[env]\nTOK = \"local://tok\"\nPCT = \"local://pct\"\nLEVEL = { value = \"info\" }\n",
+    );
 
     let o = sb.run(["export"]);
     assert_success(&o);
     assert_eq!(
         stdout(&o),
-        "TOK=\"it's \\\"\\$x\\\"\\nline2\"\nLEVEL=\"info\"\n"
+        "TOK='it\\'s \"$x\"\nline2'\nPCT='p%25w \\\\n ${HOME} `id`'\nLEVEL='info'\n"
     );
+    // python-dotenv, the usual reader of .env files, reads every value back exactly (with
+    // interpolation off: it expands `${NAME}` even inside single quotes).
+    if let Some(python) = peers_python() {
+        let file = sb.write("exported.env", &o.stdout);
+        let read = std::process::Command::new(python)
+            .args([
+                "-c",
+                "import json, sys, dotenv; sys.stdout.write(json.dumps(dotenv.dotenv_values(sys.argv[1], interpolate=False)))",
+            ])
+            .arg(&file)
+            .output()
+            .expect("python");
+        assert!(read.status.success(), "{}", stderr(&read));
+        let v: serde_json::Value = serde_json::from_slice(&read.stdout).expect("json");
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "TOK": "it's \"$x\"\nline2",
+                "PCT": "p%25w \\n ${HOME} `id`",
+                "LEVEL": "info",
+            })
+        );
+    }
 
     let o = sb.run(["export", "--format", "shell"]);
     assert_success(&o);
@@ -150,10 +193,14 @@ fn export_formats_quote_exactly_and_github_masks_only_secrets() {
     sb.env("GITHUB_ENV", github_env.to_str().expect("utf8"));
     let o = sb.run(["export", "--format", "github"]);
     assert_success(&o);
-    assert_eq!(stdout(&o), "::add-mask::it's \"$x\"\n::add-mask::line2\n");
+    // The runner decodes %25 in command data: the mask must be the value, not `p%w`.
+    assert_eq!(
+        stdout(&o),
+        "::add-mask::it's \"$x\"\n::add-mask::line2\n::add-mask::p%2525w \\n ${HOME} `id`\n"
+    );
     assert_eq!(
         std::fs::read_to_string(&github_env).expect("read"),
-        "TOK<<SX_EOF_0\nit's \"$x\"\nline2\nSX_EOF_0\nLEVEL<<SX_EOF_0\ninfo\nSX_EOF_0\n"
+        "TOK<<SX_EOF_0\nit's \"$x\"\nline2\nSX_EOF_0\nPCT<<SX_EOF_0\np%25w \\n ${HOME} `id`\nSX_EOF_0\nLEVEL<<SX_EOF_0\ninfo\nSX_EOF_0\n"
     );
 }
 

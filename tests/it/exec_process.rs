@@ -61,6 +61,10 @@ fn exit_codes_pass_through() {
     );
     assert!(!sb.out().join("ran-by-a-shell").exists());
 
+    // An empty command name is not found, as in a shell, not the directory "DIR/".
+    let o = sb.run(["exec", "--", ""]);
+    assert_eq!(code(&o), 127, "{}", stderr(&o));
+
     let bad_interpreter = sb.script("bad-interp", "");
     std::fs::write(&bad_interpreter, "#!/nonexistent/interpreter\n").expect("write");
     let o = sb.run([

@@ -115,3 +115,30 @@ fn the_demo_runs_from_a_clean_checkout() {
         stdout(&o)
     );
 }
+
+#[test]
+fn a_closed_pipe_is_an_error_not_a_panic() {
+    let sb = Sandbox::new();
+    sb.init_local();
+    sb.set_local("t", b"value");
+    for args in [
+        &["completions", "fish"][..],
+        &["get", "local://t"],
+        &["export", "--format", "shell"],
+    ] {
+        sb.manifest("[env]\nT = \"local://t\"\n");
+        // A pipe whose reader is gone before sx writes, as with `| head -c1` once it exited.
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let o = sb
+            .sx(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("run sx");
+        let err = stderr(&o);
+        assert_eq!(code(&o), 1, "{args:?}: {err}");
+        assert!(err.contains("cannot write to stdout"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
