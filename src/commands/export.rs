@@ -45,41 +45,39 @@ pub fn run(g: &Global, format: ExportFormat, timeout: Duration) -> Result<u8, Er
                 hint: Some(format!("use `sx exec` with a [files.{}] entry", e.name)),
             });
         }
-        let Ok(text) = std::str::from_utf8(e.value.expose()) else {
-            return Err(Error::Inject {
-                message: format!(
-                    "env {}: the value is not UTF-8 and cannot be exported as text",
-                    e.name
-                ),
-                hint: Some(
-                    "use `sx exec`, which passes bytes as they are, or a [files] entry".into(),
-                ),
-            });
-        };
-        vars.push((e.name.as_str(), text, e.secret));
+        vars.push((e.name.as_str(), e.value.expose(), e.secret));
     }
     let mut out = Vec::new();
     match format {
-        ExportFormat::Dotenv => {
+        // Shell quoting carries any bytes but NUL; the other formats are text.
+        ExportFormat::Shell => {
             for (k, v, _) in &vars {
+                out.extend_from_slice(format!("export {k}='").as_bytes());
+                for &b in *v {
+                    if b == b'\'' {
+                        out.extend_from_slice(b"'\\''");
+                    } else {
+                        out.push(b);
+                    }
+                }
+                out.extend_from_slice(b"'\n");
+            }
+        }
+        ExportFormat::Dotenv => {
+            for (k, v, _) in texts(&vars)? {
                 out.extend(format!("{k}='{}'\n", dotenv_escape(v)).bytes());
             }
         }
-        ExportFormat::Shell => {
-            for (k, v, _) in &vars {
-                out.extend(format!("export {k}='{}'\n", v.replace('\'', "'\\''")).bytes());
-            }
-        }
         ExportFormat::Json => {
-            let map: serde_json::Map<String, serde_json::Value> = vars
-                .iter()
-                .map(|(k, v, _)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned())))
+            let map: serde_json::Map<String, serde_json::Value> = texts(&vars)?
+                .into_iter()
+                .map(|(k, v, _)| (k.to_owned(), serde_json::Value::String(v.to_owned())))
                 .collect();
             out.extend(serde_json::to_vec_pretty(&map).unwrap_or_default());
             out.push(b'\n');
         }
         ExportFormat::Gitlab => {
-            for (k, v, _) in &vars {
+            for (k, v, _) in texts(&vars)? {
                 if v.contains(['\n', '\r']) {
                     return Err(Error::Inject {
                         message: format!(
@@ -92,17 +90,37 @@ pub fn run(g: &Global, format: ExportFormat, timeout: Duration) -> Result<u8, Er
             }
         }
         ExportFormat::Github => {
-            return github(&vars, github_env.as_deref().unwrap_or_default());
+            return github(&texts(&vars)?, github_env.as_deref().unwrap_or_default());
         }
     }
+    print(out)
+}
+
+/// The values as text, for the formats that hold only text.
+fn texts<'a>(vars: &[(&'a str, &'a [u8], bool)]) -> Result<Vec<(&'a str, &'a str, bool)>, Error> {
+    vars.iter()
+        .map(|&(k, v, secret)| match std::str::from_utf8(v) {
+            Ok(text) => Ok((k, text, secret)),
+            Err(_) => Err(Error::Inject {
+                message: format!("env {k}: the value is not UTF-8 and cannot be exported as text"),
+                hint: Some(
+                    "--format shell carries any bytes; so do `sx exec` and [files] entries".into(),
+                ),
+            }),
+        })
+        .collect()
+}
+
+/// Writes the export to stdout, then wipes it.
+fn print(mut out: Vec<u8>) -> Result<u8, Error> {
+    use zeroize::Zeroize;
     let mut stdout = std::io::stdout().lock();
-    stdout
+    let written = stdout
         .write_all(&out)
         .and_then(|()| stdout.flush())
-        .map_err(|e| Error::io("cannot write to stdout", e))?;
-    use zeroize::Zeroize;
+        .map_err(|e| Error::io("cannot write to stdout", e));
     out.zeroize();
-    Ok(0)
+    written.map(|()| 0)
 }
 
 /// The inside of a single-quoted dotenv value: literal (no `$` expansion, newlines kept),

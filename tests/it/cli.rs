@@ -274,3 +274,36 @@ fn env_refs_errors_name_the_variable() {
         stderr(&o)
     );
 }
+
+#[test]
+fn export_shell_carries_bytes_that_are_not_utf8_and_text_formats_refuse_them() {
+    let sb = Sandbox::new();
+    sb.init_local();
+    let value = b"\xff\xfe it's\n\x80";
+    sb.set_local("bin", value);
+    sb.manifest("[env]\nBIN = \"local://bin\"\n");
+    let o = sb.run(["export", "--format", "shell"]);
+    assert_success(&o);
+    let mut script = o.stdout.clone();
+    script.extend_from_slice(b"printf %s \"$BIN\" > \"$OUT/bin\"");
+    let script = sb.write("read-back.sh", &script);
+    let back = std::process::Command::new("sh")
+        .arg(&script)
+        .env("OUT", sb.out())
+        .status()
+        .expect("sh");
+    assert!(back.success());
+    assert_eq!(hex(&sb.read_out("bin")), hex(value));
+
+    for format in ["dotenv", "json", "gitlab"] {
+        let o = sb.run(["export", "--format", format]);
+        assert_eq!(code(&o), 1, "{format}");
+        let err = stderr(&o);
+        assert!(
+            err.contains("env BIN: the value is not UTF-8 and cannot be exported as text"),
+            "{format}: {err}"
+        );
+        assert!(err.contains("--format shell carries any bytes"), "{err}");
+        assert!(o.stdout.is_empty(), "{format}: nothing printed");
+    }
+}
