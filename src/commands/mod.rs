@@ -85,10 +85,14 @@ fn resolve_and_release(plan: &Plan, timeout: Duration) -> Result<resolve::Outcom
 fn split_location(s: &str) -> Result<(String, String), Error> {
     match s.split_once("://") {
         Some((scheme, path)) if is_scheme_name(scheme) => {
-            let path = percent_encoding::percent_decode_str(path)
-                .decode_utf8()
-                .map_err(|_| Error::usage(format!("`{s}` does not percent-decode to UTF-8")))?;
-            Ok((scheme.to_owned(), path.into_owned()))
+            let path =
+                manifest::reference::decode(path, scheme.len() + 3, "the path").map_err(|e| {
+                    Error::Usage {
+                        message: format!("bad location: {}", e.message),
+                        hint: e.hint,
+                    }
+                })?;
+            Ok((scheme.to_owned(), path))
         }
         _ => Err(Error::Usage {
             message: format!("`{}` is not a location", manifest::reference::escape(s)),

@@ -212,7 +212,10 @@ pub fn parse(path: &Path, source: String) -> (Manifest, Vec<Diagnostic>) {
             diags.push(d);
         }
         let root = root.into_inner();
-        let mut p = Parser { diags: &mut diags };
+        let mut p = Parser {
+            diags: &mut diags,
+            source: &source,
+        };
         let base = p.layer(
             &root,
             "",
@@ -235,6 +238,8 @@ pub fn parse(path: &Path, source: String) -> (Manifest, Vec<Diagnostic>) {
 
 struct Parser<'d> {
     diags: &'d mut Vec<Diagnostic>,
+    /// The manifest text, to tell whether a string is written as it reads.
+    source: &'d str,
 }
 
 type Entry<'a, 'i> = (
@@ -427,11 +432,20 @@ impl Parser<'_> {
                 span: value.span(),
             }),
             Err(e) => {
-                // Point into the string when the quoting is simple, else at the whole value.
+                // Point into the string when it is written as it reads (one quote each side,
+                // no escapes), else at the whole value.
                 let span = value.span();
-                let inner = span.start + 1 + e.at;
-                let span = if inner < span.end {
-                    inner..span.end - 1
+                let written = self
+                    .source
+                    .get(span.start.saturating_add(1)..span.end.saturating_sub(1));
+                let span = if written == Some(s.as_ref()) && e.at < s.len() {
+                    let inner = span.start + 1 + e.at;
+                    let end = if e.len == 0 {
+                        span.end - 1
+                    } else {
+                        inner + e.len
+                    };
+                    inner..end.min(span.end - 1)
                 } else {
                     span
                 };

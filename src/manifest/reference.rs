@@ -30,11 +30,13 @@ pub enum Fragment {
     Pointer(String),
 }
 
-/// Why a string is not a reference; `at` is a byte offset into the string.
+/// Why a string is not a reference; `at` is a byte offset into the string, and `len` the
+/// length in bytes of the faulty part (0: from `at` to the end).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReferenceError {
     pub message: String,
     pub at: usize,
+    pub len: usize,
     pub hint: Option<String>,
 }
 
@@ -63,6 +65,7 @@ impl Reference {
         let err = |message: String, at: usize, hint: Option<&str>| ReferenceError {
             message,
             at,
+            len: 0,
             hint: hint.map(str::to_owned),
         };
         let Some((scheme, rest)) = input.split_once("://") else {
@@ -97,15 +100,21 @@ impl Reference {
                 None,
             ));
         }
-        let path = decode(raw_path).map_err(|m| err(m, rest_at, None))?;
+        let path = decode(raw_path, rest_at, "the path")?;
 
         let mut query = Vec::new();
         if let Some(q) = raw_query {
             let q_at = rest_at + raw_path.len() + 1;
-            for pair in q.split('&').filter(|p| !p.is_empty()) {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                let k = decode(k).map_err(|m| err(m, q_at, None))?;
-                let v = decode(v).map_err(|m| err(m, q_at, None))?;
+            let mut pair_at = q_at;
+            for pair in q.split('&') {
+                let at = pair_at;
+                pair_at += pair.len() + 1;
+                if pair.is_empty() {
+                    continue;
+                }
+                let (raw_k, raw_v) = pair.split_once('=').unwrap_or((pair, ""));
+                let k = decode(raw_k, at, "a query key")?;
+                let v = decode(raw_v, at + raw_k.len() + 1, "a query value")?;
                 if query.iter().any(|(seen, _)| *seen == k) {
                     return Err(err(
                         format!("query key `{}` is given twice", escape(&k)),
@@ -195,11 +204,44 @@ fn parse_fragment(f: &str) -> Result<Fragment, String> {
     Ok(Fragment::Dotted(parts))
 }
 
-fn decode(s: &str) -> Result<String, String> {
+/// Percent-decodes one part of a reference that starts at byte `at` of it. A `%` that is
+/// not followed by two hex digits is an error rather than a literal `%`: it is almost always
+/// a typo, and reading it as written would fetch a different secret.
+pub fn decode(s: &str, at: usize, part: &str) -> Result<String, ReferenceError> {
+    if let Some(i) = s.find('%') {
+        let mut i = i;
+        loop {
+            let digits = s
+                .get(i + 1..i + 3)
+                .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()));
+            if digits.is_none() {
+                // The `%` and up to two characters after it, as written.
+                let bad: String = s[i..].chars().take(3).collect();
+                return Err(ReferenceError {
+                    message: format!("invalid percent-encoding `{}` in {part}", escape(&bad)),
+                    at: at + i,
+                    len: bad.len(),
+                    hint: Some(
+                        "a `%` starts an escape of two hex digits, like %23 for `#`; write `%25` for a literal `%`"
+                            .into(),
+                    ),
+                });
+            }
+            match s[i + 3..].find('%') {
+                Some(next) => i += 3 + next,
+                None => break,
+            }
+        }
+    }
     percent_decode_str(s)
         .decode_utf8()
         .map(|c| c.into_owned())
-        .map_err(|_| format!("`{}` does not percent-decode to UTF-8", escape(s)))
+        .map_err(|_| ReferenceError {
+            message: format!("`{}` does not percent-decode to UTF-8", escape(s)),
+            at,
+            len: s.len(),
+            hint: None,
+        })
 }
 
 /// Escapes control characters so untrusted text cannot move the cursor or fake a line.
@@ -251,10 +293,35 @@ mod tests {
             ("local://x#/a~2", "JSON Pointer"),
             ("local://x?a=1&a=2", "given twice"),
             ("local://%ff", "percent-decode"),
+            (
+                "file:///tmp/a%zz",
+                "invalid percent-encoding `%zz` in the path",
+            ),
+            ("file:///tmp/a%", "invalid percent-encoding `%` in the path"),
+            ("aws-sm://a%zz", "invalid percent-encoding `%zz`"),
+            (
+                "aws-sm://a?stage=x%4",
+                "invalid percent-encoding `%4` in a query value",
+            ),
+            (
+                "aws-sm://a?%g=1",
+                "invalid percent-encoding `%g` in a query key",
+            ),
         ] {
             let e = Reference::parse(input).unwrap_err();
             assert!(e.message.contains(needle), "{input}: {}", e.message);
         }
+    }
+
+    #[test]
+    fn a_bad_percent_escape_is_located() {
+        let e = Reference::parse("aws-sm://a%41%zz").unwrap_err();
+        assert_eq!((e.at, e.len), (13, 3));
+        let e = Reference::parse("aws-sm://a?stage=%e9%").unwrap_err();
+        assert_eq!((e.at, e.len), (20, 1));
+        // A valid escape after a bad one is not what is reported.
+        let e = Reference::parse("local://x?a=1&b=%Z1").unwrap_err();
+        assert_eq!(&"local://x?a=1&b=%Z1"[e.at..e.at + e.len], "%Z1");
     }
 
     #[test]

@@ -309,3 +309,49 @@ fn a_file_that_never_answers_is_bounded_by_the_deadline() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
+
+#[test]
+fn a_bad_percent_escape_is_a_bad_reference() {
+    let sb = Sandbox::new();
+    sb.manifest("[env]\nA = \"file:///tmp/a%zz\"\nB = \"aws-sm://x?stage=%\"\n");
+    let o = sb.run(["check"]);
+    assert_eq!(code(&o), 1);
+    let hint = "  = hint: a `%` starts an escape of two hex digits, like %23 for `#`; write `%25` for a literal `%`\n";
+    assert!(
+        stderr(&o).contains(&format!(
+            "error: bad reference in [env].A: invalid percent-encoding `%zz` in the path\n --> sx.toml:2:19\n  |\n2 | A = \"file:///tmp/a%zz\"\n  |                   ^^^\n{hint}"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains(&format!(
+            "error: bad reference in [env].B: invalid percent-encoding `%` in a query value\n --> sx.toml:3:23\n  |\n3 | B = \"aws-sm://x?stage=%\"\n  |                       ^\n{hint}"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).ends_with("2 problems in sx.toml\n"),
+        "{}",
+        stderr(&o)
+    );
+
+    // On the command line it is a usage error, like any malformed reference.
+    let empty = Sandbox::new();
+    for (reference, bad) in [
+        ("file:///tmp/a%zz", "%zz"),
+        ("file:///tmp/a%", "%"),
+        ("aws-sm://a%zz", "%zz"),
+    ] {
+        let o = empty.run(["get", reference]);
+        assert_eq!(code(&o), 2, "{reference}");
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "error: bad reference: invalid percent-encoding `{bad}` in the path\nhint: a `%` starts an escape of two hex digits, like %23 for `#`; write `%25` for a literal `%`\n"
+            ),
+            "{reference}"
+        );
+    }
+}
