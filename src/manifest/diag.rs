@@ -5,7 +5,7 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::manifest::reference::escape;
+use crate::manifest::reference::{escape, escape_char};
 
 /// One problem in a manifest.
 #[derive(Clone, Debug)]
@@ -85,15 +85,16 @@ impl ManifestErrors {
                 pos.column
             )?;
             writeln!(f, "{:gutter$} |", "")?;
-            writeln!(f, "{} | {}", pos.line, escape(line_text))?;
             let width = span_width(&self.source, span, line_text, pos.column);
+            let shown = SourceLine::new(line_text, pos.column - 1, width);
+            writeln!(f, "{} | {}", pos.line, shown.text)?;
             writeln!(
                 f,
                 "{:gutter$} | {:pad$}{}",
                 "",
                 "",
-                "^".repeat(width),
-                pad = pos.column - 1
+                "^".repeat(shown.carets),
+                pad = shown.pad
             )?;
             if let Some(h) = &d.hint {
                 writeln!(f, "{:gutter$} = hint: {h}", "")?;
@@ -116,6 +117,52 @@ fn span_width(source: &str, span: &Range<usize>, line_text: &str, column: usize)
         .map_or(1, |s| s.split('\n').next().unwrap_or("").chars().count());
     let room = line_text.chars().count().saturating_sub(column - 1);
     covered.clamp(1, room.max(1))
+}
+
+/// A source line as shown under a diagnostic: as written, with tabs expanded and only the
+/// characters that could disturb a terminal escaped, and the caret's place in what is shown.
+struct SourceLine {
+    text: String,
+    /// Columns of shown text before the first caret, and how many carets.
+    pad: usize,
+    carets: usize,
+}
+
+impl SourceLine {
+    const TAB: usize = 4;
+
+    /// `line` with the characters `start..start + width` (counted in chars) underlined.
+    fn new(line: &str, start: usize, width: usize) -> Self {
+        let mut text = String::with_capacity(line.len());
+        let (mut pad, mut carets, mut col) = (0, 0, 0);
+        for (i, c) in line.chars().enumerate() {
+            let before = col;
+            if c == '\t' {
+                let n = Self::TAB - col % Self::TAB;
+                text.extend(std::iter::repeat_n(' ', n));
+                col += n;
+            } else if let Some(e) = escape_char(c) {
+                text.push_str(&e);
+                col += e.chars().count();
+            } else {
+                text.push(c);
+                col += 1;
+            }
+            if i < start {
+                pad = col;
+            } else if i < start + width {
+                carets += col - before;
+            }
+        }
+        if start >= line.chars().count() {
+            pad = col;
+        }
+        Self {
+            text,
+            pad,
+            carets: carets.max(1),
+        }
+    }
 }
 
 /// The path as the user would type it: relative to the working directory when under it.
@@ -161,5 +208,27 @@ mod tests {
         assert_eq!(position(text, off), Position { line: 1, column: 3 });
         let off = text.rfind('=').unwrap();
         assert_eq!(position(text, off), Position { line: 2, column: 4 });
+    }
+
+    #[test]
+    fn source_lines_are_shown_as_written_with_the_caret_under_the_span() {
+        let show = |line: &str, start, width| {
+            let s = SourceLine::new(line, start, width);
+            format!("{}\n{}{}", s.text, " ".repeat(s.pad), "^".repeat(s.carets))
+        };
+        // Accented letters and backslashes as written; the caret under `bogus`.
+        assert_eq!(
+            show("é = \"a\\nb\" bogus", 11, 5),
+            "é = \"a\\nb\" bogus\n           ^^^^^"
+        );
+        // A tab is expanded to the next stop of 4, and the caret follows it.
+        assert_eq!(show("\tx = 1", 1, 1), "    x = 1\n    ^");
+        // A control or bidi character is escaped, and the caret covers the escape.
+        assert_eq!(
+            show("A = \"\u{202e}x\"", 5, 1),
+            "A = \"\\u{202e}x\"\n     ^^^^^^^^"
+        );
+        // A span at the end of the line points just past it.
+        assert_eq!(show("abc", 3, 1), "abc\n   ^");
     }
 }

@@ -244,13 +244,37 @@ pub fn decode(s: &str, at: usize, part: &str) -> Result<String, ReferenceError> 
         })
 }
 
-/// Escapes control characters so untrusted text cannot move the cursor or fake a line.
+/// Escapes what could move the cursor, fake a line or reorder text on a terminal, so that
+/// untrusted text is shown safely: control characters, line and paragraph separators and
+/// bidirectional controls become `\n`, `\u{1b}`, `\u{202e}`. A backslash is doubled so an
+/// escape cannot be faked; every other character, accented letters and symbols included, is
+/// shown as it is.
 pub fn escape(s: &str) -> String {
-    s.chars()
-        .flat_map(char::escape_default)
-        .collect::<String>()
-        .replace("\\'", "'")
-        .replace("\\\"", "\"")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match escape_char(c) {
+            Some(e) => out.push_str(&e),
+            None if c == '\\' => out.push_str("\\\\"),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// How `c` is shown when it is not safe to print as it is; `None` when it is.
+pub fn escape_char(c: char) -> Option<String> {
+    let unsafe_char = c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}'
+                | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        );
+    unsafe_char.then(|| match c {
+        '\t' => "\\t".to_owned(),
+        '\n' => "\\n".to_owned(),
+        '\r' => "\\r".to_owned(),
+        _ => c.escape_unicode().to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -327,5 +351,8 @@ mod tests {
     #[test]
     fn escape_neutralises_control_characters() {
         assert_eq!(escape("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
+        assert_eq!(escape("x\u{202e}y\tz\\"), "x\\u{202e}y\\tz\\\\");
+        // Printable text is left alone, whatever its script.
+        assert_eq!(escape("café ☃ 'q' \"q\""), "café ☃ 'q' \"q\"");
     }
 }
