@@ -150,6 +150,31 @@ pub struct GcpSm {
 const SOURCES: &str = "GOOGLE_APPLICATION_CREDENTIALS, the gcloud application default credentials file \
 (`gcloud auth application-default login`), and the GCE metadata server";
 
+/// The file the credentials come from, in the order Application Default Credentials look
+/// (the library falls back to the metadata server when there is none).
+fn credentials_file(config: &Config) -> Option<String> {
+    if let Some(p) = &config.credentials {
+        return Some(format!(
+            "`credentials` in [providers.gcp-sm] (`{}`)",
+            escape(&p.display().to_string())
+        ));
+    }
+    if let Some(p) = std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS") {
+        return Some(format!(
+            "GOOGLE_APPLICATION_CREDENTIALS (`{}`)",
+            escape(&std::path::Path::new(&p).display().to_string())
+        ));
+    }
+    let gcloud = std::path::Path::new(&std::env::var_os("HOME")?)
+        .join(".config/gcloud/application_default_credentials.json");
+    gcloud.is_file().then(|| {
+        format!(
+            "the gcloud file (`{}`)",
+            escape(&gcloud.display().to_string())
+        )
+    })
+}
+
 impl GcpSm {
     pub async fn connect(config: &Config) -> Result<Self, ProviderError> {
         let creds = match &config.credentials {
@@ -187,16 +212,35 @@ impl GcpSm {
             creds.headers(http::Extensions::new()),
         )
         .await;
-        match first {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
+        match (first, credentials_file(config)) {
+            (Ok(Ok(_)), _) => {}
+            // A file was found: its token exchange failed (a revoked refresh token, a
+            // subject token STS refused), which is not the same as having no credentials.
+            (Ok(Err(e)), Some(from)) => {
+                return Err(ProviderError::new(
+                    ErrorKind::Auth,
+                    format!(
+                        "cannot get a token with the Google credentials from {from} ({})",
+                        escape(&crate::error::error_chain(&e))
+                    ),
+                )
+                .hint("renew them: `gcloud auth application-default login` for a user, a fresh OIDC token or key file for CI"));
+            }
+            (Err(_), Some(from)) => {
+                return Err(ProviderError::new(
+                    ErrorKind::Auth,
+                    format!("no token within 1.5s with the Google credentials from {from}"),
+                )
+                .hint("check that the token endpoint the file names is reachable"));
+            }
+            (Ok(Err(e)), None) => {
                 return Err(ProviderError::new(
                     ErrorKind::Auth,
                     format!("no usable Google credentials ({}); tried {SOURCES}", escape(&crate::error::error_chain(&e))),
                 )
                 .hint("set GOOGLE_APPLICATION_CREDENTIALS to a key file, run `gcloud auth application-default login`, or run on GCP with a service account"));
             }
-            Err(_) => {
+            (Err(_), None) => {
                 return Err(ProviderError::new(
                     ErrorKind::Auth,
                     format!("no Google credentials found within 1.5s; tried {SOURCES}"),
@@ -250,7 +294,7 @@ impl GcpSm {
                 format!("`{name}`: no answer from Secret Manager"),
             )
         })?
-        .map_err(|e| error(&e, &name))?;
+        .map_err(|e| error(&e, &name, READ))?;
         let Some(payload) = out.payload else {
             return Err(ProviderError::new(
                 ErrorKind::Malformed,
@@ -286,7 +330,7 @@ impl GcpSm {
         let mut pages = self.client.list_secrets().set_parent(&parent).by_page();
         let mut names = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| error(&e, &parent))?;
+            let page = page.map_err(|e| error(&e, &parent, LIST))?;
             names.extend(
                 page.secrets
                     .into_iter()
@@ -330,7 +374,7 @@ impl GcpSm {
                     ))
                     .send()
                     .await
-                    .map_err(|e| error(&e, &secret))?;
+                    .map_err(|e| error(&e, &secret, CREATE))?;
                 self.client
                     .add_secret_version()
                     .set_parent(&secret)
@@ -338,9 +382,9 @@ impl GcpSm {
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| error(&e, &secret))
+                    .map_err(|e| error(&e, &secret, ADD))
             }
-            Err(e) => Err(error(&e, &secret)),
+            Err(e) => Err(error(&e, &secret, ADD)),
         }
     }
 
@@ -357,7 +401,7 @@ impl GcpSm {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| error(&e, &name))
+                .map_err(|e| error(&e, &name, DELETE))
         } else {
             self.client
                 .delete_secret()
@@ -365,13 +409,20 @@ impl GcpSm {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| error(&e, secret))
+                .map_err(|e| error(&e, secret, DELETE))
         }
     }
 }
 
+/// What a call needs when the service says PERMISSION_DENIED, for the hint.
+const READ: &str = "roles/secretmanager.secretAccessor on the secret";
+const LIST: &str = "roles/secretmanager.viewer on the project";
+const ADD: &str = "roles/secretmanager.secretVersionAdder on the secret";
+const CREATE: &str = "roles/secretmanager.admin on the project to create a secret";
+const DELETE: &str = "roles/secretmanager.admin on the secret";
+
 /// Maps an API error to a kind users act on; the service's message names the resource.
-fn error(e: &GaxError, name: &str) -> ProviderError {
+fn error(e: &GaxError, name: &str, role: &str) -> ProviderError {
     let name = escape(name);
     let Some(status) = e.status() else {
         let text = escape(&crate::error::error_chain(e));
@@ -391,7 +442,7 @@ fn error(e: &GaxError, name: &str) -> ProviderError {
         Code::NotFound => ProviderError::new(ErrorKind::NotFound, format!("`{name}`: {msg}"))
             .hint("check the project, the secret name and the version; `sx ls gcp-sm://PROJECT/` lists the secrets"),
         Code::PermissionDenied => ProviderError::new(ErrorKind::Denied, format!("`{name}`: {msg}"))
-            .hint("the account needs roles/secretmanager.secretAccessor on the secret"),
+            .hint(format!("the account needs {role}")),
         Code::Unauthenticated => ProviderError::new(ErrorKind::Auth, format!("`{name}`: {msg}"))
             .hint("the credentials were refused; check GOOGLE_APPLICATION_CREDENTIALS"),
         Code::FailedPrecondition if status.message.contains("DISABLED") => {
