@@ -1,6 +1,10 @@
 //! GCP Secret Manager against the loopback REST fake in `gcp_fake.rs`.
 
-use crate::gcp_fake::{GcpFake, State};
+use std::time::{Duration, Instant};
+
+use crate::gcp_fake::{
+    GcpFake, State, USER_CLIENT_SECRET, USER_REFRESH_TOKEN, WIF_SUBJECT_TOKEN, mute_server,
+};
 use crate::support::*;
 
 /// A sandbox whose Application Default Credentials are the fake's service-account key.
@@ -105,11 +109,11 @@ fn a_wrong_key_is_unauthenticated_and_no_credentials_fail_fast() {
         "{}[env]\nS = \"gcp-sm://acme/s\"\n",
         provider(&fake)
     ));
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let o = sb.run(["exec", "--", "true"]);
     assert_eq!(code(&o), 125);
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(2),
+        started.elapsed() < Duration::from_secs(2),
         "{:?}",
         started.elapsed()
     );
@@ -236,4 +240,393 @@ fn berglas_references_in_the_environment_run_unchanged() {
         "{}",
         stderr(&o)
     );
+}
+
+/// Requests the fake saw that are exactly `line` (`METHOD path`).
+fn seen(fake: &GcpFake, line: &str) -> usize {
+    fake.log().iter().filter(|l| *l == line).count()
+}
+
+/// The one failure line of a single-entry run whose credentials file was refused at the
+/// token endpoint, checked up to the library's own text; the hint line after it, exactly.
+fn auth_failure<'a>(err: &'a str, from: &str) -> &'a str {
+    let head = format!(
+        "    authentication failed: cannot get a token with the Google credentials from {from} ("
+    );
+    let lines: Vec<&str> = err.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with(&head))
+        .unwrap_or_else(|| panic!("no line starting {head:?} in {err}"));
+    assert_eq!(
+        lines.get(at + 1).copied(),
+        Some(
+            "    hint: renew them: `gcloud auth application-default login` for a user, a fresh OIDC token or key file for CI"
+        ),
+        "{err}"
+    );
+    lines[at]
+}
+
+#[test]
+fn gcloud_user_credentials_are_refreshed_once_and_a_revoked_refresh_token_is_refused() {
+    let fake = GcpFake::start();
+    fake.add("acme", "api-key", b"from-a-user-login");
+    fake.add("acme", "db", b"second-read");
+    let adc = fake.authorized_user_file(USER_REFRESH_TOKEN);
+    let mut sb = Sandbox::new();
+    sb.env(
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        adc.to_str().expect("utf8"),
+    );
+    sb.manifest(&format!(
+        "{}[env]\nKEY = \"gcp-sm://acme/api-key\"\nDB = \"gcp-sm://acme/db\"\n",
+        provider(&fake)
+    ));
+    let o = sb.run([
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "printf %s \"$KEY|$DB\" > \"$OUT/v\"",
+    ]);
+    assert_success(&o);
+    assert_eq!(sb.read_out("v"), b"from-a-user-login|second-read");
+    // One refresh serves both reads: the access token is cached.
+    assert_eq!(seen(&fake, "POST /token"), 1, "{:?}", fake.log());
+    assert_eq!(fake.issued(), 1);
+
+    // The same file where `gcloud auth application-default login` puts it, no variable set.
+    let plain = Sandbox::new();
+    plain.write(
+        "home/.config/gcloud/application_default_credentials.json",
+        std::fs::read(&adc).expect("read"),
+    );
+    plain.manifest(&format!(
+        "{}[env]\nKEY = \"gcp-sm://acme/api-key\"\n",
+        provider(&fake)
+    ));
+    let o = plain.run(["exec", "--", "sh", "-c", "printf %s \"$KEY\" > \"$OUT/v\""]);
+    assert_success(&o);
+    assert_eq!(plain.read_out("v"), b"from-a-user-login");
+    assert_eq!(seen(&fake, "POST /token"), 2, "{:?}", fake.log());
+
+    // A revoked refresh token: Google answers 400 invalid_grant; sx stops before the job and
+    // neither the refresh token nor the client secret reaches the terminal, even at -vvv.
+    let revoked = "1//0sx-revoked-refresh-canary-Zq";
+    fake.authorized_user_file(revoked);
+    let o = sb.run(["-vvv", "exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    let line = auth_failure(
+        &err,
+        &format!("GOOGLE_APPLICATION_CREDENTIALS (`{}`)", adc.display()),
+    );
+    assert!(
+        line.contains(
+            r#"failed to refresh user access token, body=<{"error":"invalid_grant","error_description":"Bad Request"}>"#
+        ),
+        "{err}"
+    );
+    assert!(
+        line.ends_with(&format!("for url (http://127.0.0.1:{}/token))", fake.port)),
+        "{err}"
+    );
+    for leak in [revoked, USER_REFRESH_TOKEN, USER_CLIENT_SECRET] {
+        assert!(!err.contains(leak), "{leak} in {err}");
+    }
+    assert!(!sb.out().join("started").exists());
+    assert_eq!(seen(&fake, "POST /token"), 3, "{:?}", fake.log());
+}
+
+#[test]
+fn workload_identity_federation_exchanges_the_ci_token_at_sts() {
+    let fake = GcpFake::start();
+    fake.add("acme", "deploy-key", b"federated-value");
+    let mut sb = Sandbox::new();
+    // As a CI system leaves its OIDC token, no trailing newline.
+    let token_file = sb.write("ci-oidc-token", WIF_SUBJECT_TOKEN);
+    let config = fake.external_account_file(&token_file);
+    sb.env(
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        config.to_str().expect("utf8"),
+    );
+    sb.manifest(&format!(
+        "{}[env]\nKEY = \"gcp-sm://acme/deploy-key\"\nPINNED = \"gcp-sm://acme/deploy-key/1\"\n",
+        provider(&fake)
+    ));
+    let o = sb.run([
+        "-vvv",
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "printf %s \"$KEY|$PINNED\" > \"$OUT/v\"",
+    ]);
+    assert_success(&o);
+    assert_eq!(sb.read_out("v"), b"federated-value|federated-value");
+    assert_eq!(seen(&fake, "POST /v1/token"), 1, "{:?}", fake.log());
+    assert_eq!(fake.issued(), 1);
+    let err = stderr(&o);
+    assert!(!err.contains(WIF_SUBJECT_TOKEN), "{err}");
+    assert!(!err.contains("sx-oidc-subject-canary"), "{err}");
+
+    // A token STS does not accept (expired, another repository's): refused before the job.
+    let stale = "eyJhbGciOiJSUzI1NiJ9.sx-stale-subject-canary-8Lp.c2ln";
+    std::fs::write(&token_file, stale).expect("write");
+    let o = sb.run(["-vvv", "exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    let line = auth_failure(
+        &err,
+        &format!("GOOGLE_APPLICATION_CREDENTIALS (`{}`)", config.display()),
+    );
+    assert!(
+        line.contains(
+            r#"failed to exchange token, body=<{"error":"invalid_grant","error_description":"The provided subject token is invalid or its signature could not be verified."}>"#
+        ),
+        "{err}"
+    );
+    assert!(
+        line.ends_with(&format!(
+            "for url (http://127.0.0.1:{}/v1/token))",
+            fake.port
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("sx-stale-subject-canary"), "{err}");
+    assert!(!sb.out().join("started").exists());
+}
+
+#[test]
+fn permission_denied_names_the_entry_and_the_role_and_the_job_does_not_start() {
+    let fake = GcpFake::start();
+    fake.add("acme", "locked", b"locked-canary-4Rw");
+    fake.add("acme", "open", b"open-value");
+    fake.deny(
+        "secretmanager.versions.access",
+        "projects/acme/secrets/locked",
+    );
+    let sb = sandbox(&fake);
+    sb.manifest(&format!(
+        "{}[env]\nLOCKED = \"gcp-sm://acme/locked\"\nOPEN = \"gcp-sm://acme/open\"\n",
+        provider(&fake)
+    ));
+    let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "could not resolve 1 of 2 entries\n  env LOCKED: gcp-sm://acme/locked\n    permission denied: `projects/acme/secrets/locked/versions/latest`: Permission 'secretmanager.versions.access' denied for resource 'projects/acme/secrets/locked/versions/latest' (or it may not exist).\n    hint: the account needs roles/secretmanager.secretAccessor on the secret\n"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("OPEN"), "{err}");
+    assert!(!err.contains("locked-canary-4Rw"), "{err}");
+    assert!(!sb.out().join("started").exists());
+    // Denied is final: asked once, not retried.
+    assert_eq!(
+        seen(
+            &fake,
+            "GET /v1/projects/acme/secrets/locked/versions/latest:access"
+        ),
+        1,
+        "{:?}",
+        fake.log()
+    );
+
+    // Listing and writing need other roles, and the hint names the one that is missing.
+    fake.deny("secretmanager.secrets.list", "projects/acme");
+    let o = sb.run(["ls", "gcp-sm://acme/"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        stderr(&o),
+        "error: permission denied: `projects/acme`: Permission 'secretmanager.secrets.list' denied for resource 'projects/acme' (or it may not exist).\nhint: the account needs roles/secretmanager.viewer on the project\n"
+    );
+    fake.deny("secretmanager.versions.add", "projects/acme/secrets/open");
+    let o = sb.run_with_stdin(["set", "gcp-sm://acme/open"], b"new-open-value");
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        stderr(&o),
+        "error: permission denied: `projects/acme/secrets/open`: Permission 'secretmanager.versions.add' denied for resource 'projects/acme/secrets/open' (or it may not exist).\nhint: the account needs roles/secretmanager.secretVersionAdder on the secret\n"
+    );
+    assert_eq!(
+        fake.data("acme", "open"),
+        Some(vec![(b"open-value".to_vec(), State::Enabled)])
+    );
+}
+
+#[test]
+fn concurrency_bounds_the_reads_in_flight() {
+    let fake = GcpFake::start();
+    let mut env = String::new();
+    for i in 0..40 {
+        fake.add(
+            "acme",
+            &format!("s-{i:02}"),
+            format!("value-{i:02}").as_bytes(),
+        );
+        env.push_str(&format!("S_{i:02} = \"gcp-sm://acme/s-{i:02}\"\n"));
+    }
+    fake.delay_access(Duration::from_millis(100));
+    let sb = sandbox(&fake);
+    sb.manifest(&format!(
+        "[providers.gcp-sm]\nendpoint = \"{}\"\nconcurrency = 4\n\n[env]\n{env}",
+        fake.endpoint()
+    ));
+    let o = sb.run(["exec", "--", "sh", "-c", "env -0 > \"$OUT/env\""]);
+    assert_success(&o);
+    let got = parse_env0(&sb.read_out("env"));
+    for i in 0..40 {
+        assert_eq!(
+            got[&format!("S_{i:02}")],
+            format!("value-{i:02}").as_bytes(),
+            "S_{i:02}"
+        );
+    }
+    // Exactly the bound: more would mean it is ignored, fewer that the reads are serialised.
+    assert_eq!(fake.max_access_in_flight(), 4);
+    let reads = fake.log().iter().filter(|l| l.ends_with(":access")).count();
+    assert_eq!(reads, 40, "{:?}", fake.log());
+}
+
+#[test]
+fn set_on_a_missing_secret_creates_it_with_automatic_replication() {
+    let fake = GcpFake::start();
+    let sb = sandbox(&fake);
+    sb.manifest(&provider(&fake));
+    let o = sb.run_with_stdin(["set", "gcp-sm://acme/brand-new"], b"first-value");
+    assert_success(&o);
+    assert_eq!(stderr(&o), "sx: stored gcp-sm://acme/brand-new\n");
+    assert_eq!(
+        fake.created(),
+        vec![serde_json::json!({"replication": {"automatic": {}}})]
+    );
+    assert_eq!(
+        fake.log(),
+        [
+            "POST /v1/projects/acme/secrets/brand-new:addVersion",
+            "POST /v1/projects/acme/secrets",
+            "POST /v1/projects/acme/secrets/brand-new:addVersion",
+        ]
+    );
+    assert_eq!(
+        fake.data("acme", "brand-new"),
+        Some(vec![(b"first-value".to_vec(), State::Enabled)])
+    );
+}
+
+#[test]
+fn rm_of_a_pinned_version_destroys_only_that_version() {
+    let fake = GcpFake::start();
+    fake.add("acme", "s", b"one");
+    fake.add("acme", "s", b"two");
+    fake.add("acme", "s", b"three");
+    let sb = sandbox(&fake);
+    sb.manifest(&provider(&fake));
+
+    // A ?version= query is refused for rm (only the path form names a version), untouched.
+    let o = sb.run(["rm", "gcp-sm://acme/s?version=2"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains(
+            "`gcp-sm://acme/s?version=2`: a reference to write or delete takes no #field or ?query"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(fake.log().is_empty(), "{:?}", fake.log());
+
+    let o = sb.run(["rm", "gcp-sm://acme/s/2"]);
+    assert_success(&o);
+    assert_eq!(
+        fake.data("acme", "s"),
+        Some(vec![
+            (b"one".to_vec(), State::Enabled),
+            (Vec::new(), State::Destroyed),
+            (b"three".to_vec(), State::Enabled),
+        ])
+    );
+    assert_eq!(
+        fake.log(),
+        ["POST /v1/projects/acme/secrets/s/versions/2:destroy"]
+    );
+    assert_eq!(sb.run(["get", "gcp-sm://acme/s"]).stdout, b"three");
+    assert_eq!(sb.run(["get", "gcp-sm://acme/s/1"]).stdout, b"one");
+}
+
+#[test]
+fn env_refs_resolves_plain_gcp_sm_references_from_the_environment() {
+    let fake = GcpFake::start();
+    fake.add("acme", "api-key", b"old");
+    fake.add("acme", "api-key", b"new");
+    fake.add("acme", "db", br#"{"password":"pw-from-json"}"#);
+    let mut sb = sandbox(&fake);
+    sb.env("API_KEY", "gcp-sm://acme/api-key")
+        .env("OLD_KEY", "gcp-sm://acme/api-key/1")
+        .env("DB_PASSWORD", "gcp-sm://acme/db#password")
+        .env("PLAIN", "gcp-sm-is-not-a-reference");
+    sb.manifest(&provider(&fake));
+    let o = sb.run([
+        "exec",
+        "--env-refs",
+        "--",
+        "sh",
+        "-c",
+        "printf %s \"$API_KEY|$OLD_KEY|$DB_PASSWORD|$PLAIN\" > \"$OUT/v\"",
+    ]);
+    assert_success(&o);
+    assert_eq!(
+        sb.read_out("v"),
+        b"new|old|pw-from-json|gcp-sm-is-not-a-reference"
+    );
+
+    // A missing one fails closed, naming the variable.
+    sb.env("GONE", "gcp-sm://acme/gone");
+    let o = sb.run([
+        "exec",
+        "--env-refs",
+        "--",
+        "sh",
+        "-c",
+        "touch \"$OUT/started\"",
+    ]);
+    assert_eq!(code(&o), 125);
+    assert!(
+        stderr(&o).contains("gcp-sm://acme/gone\n    not found: `projects/acme/secrets/gone/versions/latest`: Secret [projects/acme/secrets/gone] not found or has no versions."),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!sb.out().join("started").exists());
+}
+
+#[test]
+fn a_metadata_server_that_never_answers_fails_within_the_bound() {
+    let fake = GcpFake::start();
+    fake.add("acme", "s", b"x");
+    let (metadata, connections) = mute_server();
+    // No credentials file anywhere: Application Default Credentials fall to the metadata
+    // server, which takes the connection and never answers.
+    let mut sb = Sandbox::new();
+    sb.env("GCE_METADATA_HOST", &metadata);
+    sb.manifest(&format!(
+        "{}[env]\nS = \"gcp-sm://acme/s\"\n",
+        provider(&fake)
+    ));
+    let started = Instant::now();
+    let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    let took = started.elapsed();
+    assert_eq!(code(&o), 125);
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert!(
+        stderr(&o).contains("authentication failed: no Google credentials found within 1.5s; tried GOOGLE_APPLICATION_CREDENTIALS, the gcloud application default credentials file (`gcloud auth application-default login`), and the GCE metadata server\n"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        connections.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "sx did not try the metadata server"
+    );
+    assert!(!sb.out().join("started").exists());
+    assert!(fake.log().is_empty(), "{:?}", fake.log());
 }
