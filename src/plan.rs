@@ -95,8 +95,9 @@ pub struct Planner<'m> {
     diags: Vec<Diagnostic>,
     /// Problems with references given outside the manifest.
     cli_diags: Vec<Diagnostic>,
-    /// Schemes whose instance failed, so each problem is reported once.
-    failed: std::collections::HashSet<String>,
+    /// Schemes whose instance failed, so each problem is reported once, with the type when
+    /// it is known (its references are still checked against it).
+    failed: HashMap<String, Option<ProviderType>>,
 }
 
 impl<'m> Planner<'m> {
@@ -126,7 +127,7 @@ impl<'m> Planner<'m> {
             fetch_index: HashMap::new(),
             diags: Vec::new(),
             cli_diags: Vec::new(),
-            failed: std::collections::HashSet::new(),
+            failed: HashMap::new(),
         };
         if let Some(m) = manifest {
             p.diags.extend(m.problems.iter().cloned());
@@ -141,56 +142,98 @@ impl<'m> Planner<'m> {
             }
             return p;
         };
-        let overlay = match profile {
-            None => None,
-            Some(name) => match m.profiles.iter().find(|pr| pr.name == name) {
-                Some(pr) => Some(&pr.layer),
-                None => {
-                    let known: Vec<_> = m.profiles.iter().map(|pr| pr.name.as_str()).collect();
-                    p.diags.push(Diagnostic {
-                        message: format!("no profile `{}` in the manifest", escape(name)),
-                        span: None,
-                        hint: Some(if known.is_empty() {
-                            "the manifest defines no [profiles.NAME] tables".into()
-                        } else {
-                            format!("defined profiles: {}", known.join(", "))
-                        }),
-                    });
-                    None
-                }
-            },
-        };
-        let prefix = profile.map(|n| format!("profiles.{n}."));
-        p.decls = merge_providers(&m.base, overlay);
-        p.check_declarations();
-        if entries {
-            p.add_layer(&m.base, overlay, prefix.as_deref().unwrap_or(""));
+        if let Some(name) = profile.filter(|n| !m.profiles.iter().any(|pr| pr.name == *n)) {
+            let known: Vec<_> = m.profiles.iter().map(|pr| pr.name.as_str()).collect();
+            p.diags.push(Diagnostic {
+                message: format!("no profile `{}` in the manifest", escape(name)),
+                span: None,
+                hint: Some(if known.is_empty() {
+                    "the manifest defines no [profiles.NAME] tables".into()
+                } else {
+                    format!("defined profiles: {}", known.join(", "))
+                }),
+            });
         }
+        p.plan_layers(m, profile, entries);
+        p.check_other_layers(m, profile, entries);
         p
+    }
+
+    /// Plans the manifest as every other profile (and as no profile) would, and keeps the
+    /// problems this plan does not have: a problem in a profile is reported whether or not
+    /// the profile is selected, and so is one in a base entry the selected profile replaces.
+    fn check_other_layers(&mut self, m: &'m Manifest, selected: Option<&str>, entries: bool) {
+        let others = std::iter::once(None)
+            .chain(m.profiles.iter().map(|pr| Some(pr.name.as_str())))
+            .filter(|name| *name != selected);
+        for name in others {
+            let mut other = Self::build(None, None, entries);
+            other.base_dir.clone_from(&self.base_dir);
+            other.plan_layers(m, name, entries);
+            for d in other.diags {
+                // The hint may differ (it can list the providers in force): the same message
+                // at the same place is the same problem.
+                let seen = self
+                    .diags
+                    .iter()
+                    .any(|e| e.span == d.span && e.message == d.message);
+                if !seen {
+                    self.diags.push(d);
+                }
+            }
+        }
+    }
+
+    /// Plans the manifest's tables with `profile` overlaid on the base.
+    fn plan_layers(&mut self, m: &'m Manifest, profile: Option<&str>, entries: bool) {
+        let overlay = profile
+            .and_then(|name| m.profiles.iter().find(|pr| pr.name == name))
+            .map(|pr| &pr.layer);
+        let prefix = profile.map(|n| format!("profiles.{n}."));
+        self.decls = merge_providers(&m.base, overlay);
+        self.check_declarations();
+        if entries {
+            self.add_layer(&m.base, overlay, prefix.as_deref().unwrap_or(""));
+        }
     }
 
     fn check_declarations(&mut self) {
         for decl in self.decls.clone() {
-            let _ = self.instance_for(&decl.name, Some(decl.name_span.clone()));
+            let _ = self.instance_for(&decl.name, None);
         }
     }
 
-    /// Finds or creates the instance a scheme names.
-    fn instance_for(&mut self, scheme: &str, span: Option<Range<usize>>) -> Result<usize, ()> {
+    /// Finds or creates the instance a scheme names. On failure, gives the instance's type
+    /// when it is known. `at` is the reference naming an undeclared scheme, to point at.
+    fn instance_for(
+        &mut self,
+        scheme: &str,
+        at: Option<&RefAt>,
+    ) -> Result<usize, Option<ProviderType>> {
         if let Some(&i) = self.instance_index.get(scheme) {
             return Ok(i);
         }
-        if self.failed.contains(scheme) {
-            return Err(());
+        if let Some(&ty) = self.failed.get(scheme) {
+            return Err(ty);
         }
-        let found = self.new_instance(scheme, span);
-        if found.is_err() {
-            self.failed.insert(scheme.to_owned());
+        let found = self.new_instance(scheme, at);
+        match found {
+            // An unknown scheme is a problem of each reference that uses it.
+            Err(None) if !self.decls.iter().any(|d| d.name == scheme) => {}
+            Err(ty) => {
+                self.failed.insert(scheme.to_owned(), ty);
+            }
+            Ok(_) => {}
         }
         found
     }
 
-    fn new_instance(&mut self, scheme: &str, span: Option<Range<usize>>) -> Result<usize, ()> {
+    fn new_instance(
+        &mut self,
+        scheme: &str,
+        at: Option<&RefAt>,
+    ) -> Result<usize, Option<ProviderType>> {
+        let span = at.map(|a| a.span.clone());
         let decl = self.decls.iter().find(|d| d.name == scheme).copied();
         let declared_type = decl.and_then(|d| d.settings.iter().find(|s| s.key == "type"));
         let ty = match (declared_type, ProviderType::from_name(scheme)) {
@@ -205,7 +248,7 @@ impl<'m> Planner<'m> {
                             )
                             .hint(format!("types: {}", type_names())),
                         );
-                        return Err(());
+                        return Err(None);
                     }
                 },
                 _ => {
@@ -213,7 +256,7 @@ impl<'m> Planner<'m> {
                         "`type` must be a string",
                         s.value_span.clone(),
                     ));
-                    return Err(());
+                    return Err(None);
                 }
             },
             (None, Some(t)) => t,
@@ -235,12 +278,16 @@ impl<'m> Planner<'m> {
                         declared.join(", ")
                     )
                 };
-                self.diags.push(Diagnostic {
-                    message,
-                    span: decl.map(|d| d.name_span.clone()).or(span),
-                    hint: Some(hint),
-                });
-                return Err(());
+                let d = match (decl, at) {
+                    (None, Some(at)) => at.diagnostic(at.reference.scheme_error(message, Some(hint))),
+                    _ => Diagnostic {
+                        message,
+                        span: decl.map(|d| d.name_span.clone()),
+                        hint: Some(hint),
+                    },
+                };
+                self.diags.push(d);
+                return Err(None);
             }
         };
         if !ty.is_available() {
@@ -255,11 +302,11 @@ impl<'m> Planner<'m> {
                     ProviderType::available_names()
                 )),
             });
-            return Err(());
+            return Err(None);
         }
         let settings = decl.map_or(&[][..], |d| &d.settings[..]);
         let config = ProviderConfig::from_settings(ty, settings, &self.base_dir, &mut self.diags)
-            .ok_or(())?;
+            .ok_or(Some(ty))?;
         let i = self.plan.instances.len();
         self.plan.instances.push(Instance {
             name: scheme.to_owned(),
@@ -270,23 +317,39 @@ impl<'m> Planner<'m> {
         Ok(i)
     }
 
-    /// Adds the read behind `r`, merged with an equal one; returns the fetch's index.
-    pub fn add_reference(&mut self, r: &Reference, span: Option<Range<usize>>) -> Option<usize> {
-        self.add_read(r, span, false)
+    /// Adds the read behind `r`, merged with an equal one; returns the fetch's index. `at`
+    /// is where the manifest gives `r`, and `None` for a reference from the command line.
+    pub fn add_reference(&mut self, r: &Reference, at: Option<&RefAt>) -> Option<usize> {
+        self.add_read(r, at, false)
+    }
+
+    /// The instance `r` reads from, once `r` passed its provider type's checks. A reference
+    /// whose instance has bad settings is still checked against the instance's type.
+    fn checked_instance(&mut self, r: &Reference, at: Option<&RefAt>) -> Option<usize> {
+        let found = self.instance_for(&r.scheme, at);
+        let ty = match found {
+            Ok(i) => self.plan.instances[i].ty,
+            Err(Some(ty)) => ty,
+            Err(None) => return None,
+        };
+        if let Err(e) = ty.check_reference(r) {
+            let d = match at {
+                Some(at) => at.diagnostic(e),
+                None => Diagnostic {
+                    message: format!("bad reference `{r}`: {}", e.message),
+                    span: None,
+                    hint: e.hint,
+                },
+            };
+            self.diags.push(d);
+            return None;
+        }
+        found.ok()
     }
 
     /// Adds a read; `tree` reads everything under a path (Parameter Store imports).
-    fn add_read(&mut self, r: &Reference, span: Option<Range<usize>>, tree: bool) -> Option<usize> {
-        let instance = self.instance_for(&r.scheme, span.clone()).ok()?;
-        let ty = self.plan.instances[instance].ty;
-        if let Err((message, hint)) = ty.check_reference(r) {
-            self.diags.push(Diagnostic {
-                message: format!("bad reference `{r}`: {message}"),
-                span,
-                hint,
-            });
-            return None;
-        }
+    fn add_read(&mut self, r: &Reference, at: Option<&RefAt>, tree: bool) -> Option<usize> {
+        let instance = self.checked_instance(r, at)?;
         let mut query = r.query.clone();
         query.sort();
         let request = Request {
@@ -317,7 +380,7 @@ impl<'m> Planner<'m> {
         optional: bool,
         origin: String,
     ) {
-        if let Some(fetch) = self.add_reference(&r.reference, Some(r.span.clone())) {
+        if let Some(fetch) = self.add_reference(&r.reference, Some(r)) {
             let label = format!("{} {name}", target_label(&target));
             self.plan.entries.push(Entry {
                 name: name.to_owned(),
@@ -369,6 +432,9 @@ impl<'m> Planner<'m> {
     }
 
     fn add_layer(&mut self, base: &Layer, overlay: Option<&Layer>, prefix: &str) {
+        for r in base.check_only.iter().chain(overlay.iter().flat_map(|o| &o.check_only)) {
+            self.checked_instance(&r.reference, Some(r));
+        }
         // A profile's entry replaces the base entry of the same name in the same table.
         let overlay_env: Vec<_> = overlay.map(|o| o.env.iter().collect()).unwrap_or_default();
         let overlay_files: Vec<_> = overlay
@@ -415,6 +481,7 @@ impl<'m> Planner<'m> {
                     )
                     .hint("a variable is either an env value or a file path; rename one"),
                 );
+                self.checked_instance(&f.source.reference, Some(&f.source));
                 continue;
             }
             let file_name = f.file_name.clone().unwrap_or_else(|| f.name.clone());
@@ -429,6 +496,7 @@ impl<'m> Planner<'m> {
                     )
                     .hint("give one of them another `name`"),
                 );
+                self.checked_instance(&f.source.reference, Some(&f.source));
                 continue;
             }
             self.add_entry(
@@ -457,13 +525,13 @@ impl<'m> Planner<'m> {
             );
         for (d, origin) in imports {
             let r = &d.source.reference;
-            let span = Some(d.source.span.clone());
+            let ty = match self.instance_for(&r.scheme, Some(&d.source)) {
+                Ok(i) => self.plan.instances[i].ty,
+                Err(Some(ty)) => ty,
+                Err(None) => continue,
+            };
             // A Parameter Store import reads a path; every other import reads a JSON object.
-            let tree = self
-                .instance_for(&r.scheme, span.clone())
-                .ok()
-                .map(|i| self.plan.instances[i].ty)
-                == Some(ProviderType::AwsSsm);
+            let tree = ty == ProviderType::AwsSsm;
             if tree && (!r.path.starts_with('/') || r.fragment.is_some() || !r.query.is_empty()) {
                 self.diags.push(
                     Diagnostic::new(
@@ -474,7 +542,7 @@ impl<'m> Planner<'m> {
                 );
                 continue;
             }
-            if let Some(fetch) = self.add_read(r, span, tree) {
+            if let Some(fetch) = self.add_read(r, Some(&d.source), tree) {
                 self.plan.imports.push(Import {
                     fetch,
                     fragment: d.source.reference.fragment.clone(),
@@ -559,7 +627,7 @@ impl Planner<'_> {
         let config = found.map(|i| p.plan.instances[i].config.clone());
         let plan = p.finish(manifest);
         plan.and_then(|_| {
-            config.map_err(|()| Error::usage(format!("unknown scheme `{}`", escape(scheme))))
+            config.map_err(|_| Error::usage(format!("unknown scheme `{}`", escape(scheme))))
         })
     }
 }

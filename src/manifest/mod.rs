@@ -14,7 +14,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use self::diag::{Diagnostic, ManifestErrors};
-use self::reference::Reference;
+use self::reference::{Reference, ReferenceError};
 use crate::error::Error;
 
 /// The file name searched for from the working directory upward.
@@ -39,6 +39,9 @@ pub struct Layer {
     pub env: Vec<EnvDecl>,
     pub files: Vec<FileDecl>,
     pub imports: Vec<ImportDecl>,
+    /// References of entries that cannot be planned (their name is invalid): the plan still
+    /// checks them against their provider, so that every problem is reported in one run.
+    pub check_only: Vec<RefAt>,
 }
 
 #[derive(Debug)]
@@ -92,7 +95,50 @@ impl SettingValue {
 #[derive(Debug, Clone)]
 pub struct RefAt {
     pub reference: Reference,
+    /// The whole TOML value, quotes included.
     pub span: Range<usize>,
+    /// The entry it belongs to, for messages: `[env].NAME`, `[files.NAME]`, `[[import]]`.
+    pub what: String,
+    /// Where the reference's text starts in the manifest when the string is written as it
+    /// reads (one quote each side, no escapes); then problems point into it.
+    text_at: Option<usize>,
+}
+
+impl RefAt {
+    /// A diagnostic for a problem with this reference, naming the entry and pointed at the
+    /// part of the reference it is about.
+    pub fn diagnostic(&self, e: ReferenceError) -> Diagnostic {
+        diagnostic(&self.what, &self.span, self.text_at, e)
+    }
+}
+
+fn diagnostic(
+    what: &str,
+    value: &Range<usize>,
+    text_at: Option<usize>,
+    e: ReferenceError,
+) -> Diagnostic {
+    Diagnostic {
+        message: format!("bad reference in {what}: {}", e.message),
+        span: Some(locate(value, text_at, &e)),
+        hint: e.hint,
+    }
+}
+
+/// Where the part of a reference that `e` is about is written: inside the string when
+/// `text_at` says where its text starts, else the whole value.
+fn locate(value: &Range<usize>, text_at: Option<usize>, e: &ReferenceError) -> Range<usize> {
+    let Some(start) = text_at else {
+        return value.clone();
+    };
+    // The closing quote.
+    let text_end = value.end - 1;
+    if start + e.at >= text_end {
+        return value.clone();
+    }
+    let from = start + e.at;
+    let to = if e.len == 0 { text_end } else { from + e.len };
+    from..to.min(text_end)
 }
 
 #[derive(Debug)]
@@ -319,18 +365,16 @@ impl Parser<'_> {
                 }
                 "env" => {
                     if let Some(t) = self.table(value, &format!("[{prefix}env]")) {
-                        layer.env = t
-                            .iter()
-                            .filter_map(|e| self.env_entry(e, &prefix))
-                            .collect();
+                        for e in t.iter() {
+                            self.env_entry(e, &prefix, &mut layer);
+                        }
                     }
                 }
                 "files" => {
                     if let Some(t) = self.table(value, &format!("[{prefix}files]")) {
-                        layer.files = t
-                            .iter()
-                            .filter_map(|e| self.file_entry(e, &prefix))
-                            .collect();
+                        for e in t.iter() {
+                            self.file_entry(e, &prefix, &mut layer);
+                        }
                     }
                 }
                 "import" => layer.imports = self.imports(value, &prefix),
@@ -421,38 +465,28 @@ impl Parser<'_> {
         false
     }
 
-    fn reference(&mut self, value: &Spanned<DeValue<'_>>, what: &str) -> Option<RefAt> {
+    /// Reads the reference of entry `what`; `key` is how the value is written (`what` itself,
+    /// or `what.ref` in a table), for a value of the wrong type.
+    fn reference(&mut self, value: &Spanned<DeValue<'_>>, what: &str, key: &str) -> Option<RefAt> {
         let DeValue::String(s) = value.get_ref() else {
-            self.err(format!("{what} must be a string"), value.span());
+            self.err(format!("{key} must be a string"), value.span());
             return None;
         };
+        let span = value.span();
+        let written = self
+            .source
+            .get(span.start.saturating_add(1)..span.end.saturating_sub(1));
+        let text_at = (written == Some(s.as_ref())).then_some(span.start + 1);
+        let at = |reference| RefAt {
+            reference,
+            span: span.clone(),
+            what: what.to_owned(),
+            text_at,
+        };
         match Reference::parse(s) {
-            Ok(reference) => Some(RefAt {
-                reference,
-                span: value.span(),
-            }),
+            Ok(reference) => Some(at(reference)),
             Err(e) => {
-                // Point into the string when it is written as it reads (one quote each side,
-                // no escapes), else at the whole value.
-                let span = value.span();
-                let written = self
-                    .source
-                    .get(span.start.saturating_add(1)..span.end.saturating_sub(1));
-                let span = if written == Some(s.as_ref()) && e.at < s.len() {
-                    let inner = span.start + 1 + e.at;
-                    let end = if e.len == 0 {
-                        span.end - 1
-                    } else {
-                        inner + e.len
-                    };
-                    inner..end.min(span.end - 1)
-                } else {
-                    span
-                };
-                let mut d =
-                    Diagnostic::new(format!("bad reference in {what}: {}", e.message), span);
-                d.hint = e.hint;
-                self.diags.push(d);
+                self.diags.push(diagnostic(what, &span, text_at, e));
                 None
             }
         }
@@ -468,9 +502,22 @@ impl Parser<'_> {
         }
     }
 
-    fn env_entry(&mut self, (name, value): Entry<'_, '_>, prefix: &str) -> Option<EnvDecl> {
-        let ok = self.check_name(name);
-        let what = format!("[{prefix}env].{}", name.get_ref());
+    /// Reads one `[env]` entry into `layer`; an entry with a bad name keeps only its
+    /// reference, to be checked.
+    fn env_entry(&mut self, entry: Entry<'_, '_>, prefix: &str, layer: &mut Layer) {
+        let ok = self.check_name(entry.0);
+        let Some(decl) = self.env_decl(entry, prefix) else {
+            return;
+        };
+        match decl.source {
+            _ if ok => layer.env.push(decl),
+            EnvSource::Ref(r) => layer.check_only.push(r),
+            EnvSource::Value(_) => {}
+        }
+    }
+
+    fn env_decl(&mut self, (name, value): Entry<'_, '_>, prefix: &str) -> Option<EnvDecl> {
+        let what = format!("[{prefix}env].{}", reference::escape(name.get_ref()));
         let (source, optional) = match value.get_ref() {
             DeValue::String(s) => {
                 if !s.contains("://") {
@@ -484,36 +531,41 @@ impl Parser<'_> {
                     );
                     return None;
                 }
-                (EnvSource::Ref(self.reference(value, &what)?), false)
+                (EnvSource::Ref(self.reference(value, &what, &what)?), false)
             }
             DeValue::Table(t) => {
                 let mut r = None;
                 let mut plain = None;
                 let mut optional = false;
                 let mut seen_ref = None;
+                let mut seen_value = None;
                 for (k, v) in t.iter() {
                     match k.get_ref().as_ref() {
                         "ref" => {
                             seen_ref = Some(k.span());
-                            r = self.reference(v, &what);
+                            r = self.reference(v, &what, &format!("{what}.ref"));
                         }
-                        "value" => match v.get_ref() {
-                            DeValue::String(s) => plain = Some((s.to_string(), k.span())),
-                            _ => self.err(format!("{what}.value must be a string"), v.span()),
-                        },
+                        "value" => {
+                            seen_value = Some(k.span());
+                            match v.get_ref() {
+                                DeValue::String(s) => plain = Some(s.to_string()),
+                                _ => self.err(format!("{what}.value must be a string"), v.span()),
+                            }
+                        }
                         "optional" => optional = self.bool(v, &format!("{what}.optional")),
                         _ => self.unknown_key(k, &what, &["ref", "optional", "value"]),
                     }
                 }
-                match (seen_ref, plain) {
-                    (Some(_), Some((_, span))) => {
+                match (seen_ref, seen_value) {
+                    (Some(_), Some(span)) => {
                         self.err(
                             format!("{what}: give either `ref` or `value`, not both"),
                             span,
                         );
                         return None;
                     }
-                    (None, Some((s, _))) => (EnvSource::Value(s), optional),
+                    // A `value` of the wrong type is already reported.
+                    (None, Some(_)) => (EnvSource::Value(plain?), optional),
                     (Some(_), None) => (EnvSource::Ref(r?), optional),
                     (None, None) => {
                         self.err_hint(
@@ -534,7 +586,7 @@ impl Parser<'_> {
                 return None;
             }
         };
-        ok.then(|| EnvDecl {
+        Some(EnvDecl {
             name: name.get_ref().to_string(),
             name_span: name.span(),
             source,
@@ -542,9 +594,20 @@ impl Parser<'_> {
         })
     }
 
-    fn file_entry(&mut self, (name, value): Entry<'_, '_>, prefix: &str) -> Option<FileDecl> {
-        let ok = self.check_name(name);
-        let what = format!("[{prefix}files.{}]", name.get_ref());
+    /// Reads one `[files.NAME]` table into `layer`, like [`Self::env_entry`].
+    fn file_entry(&mut self, entry: Entry<'_, '_>, prefix: &str, layer: &mut Layer) {
+        let ok = self.check_name(entry.0);
+        if let Some(decl) = self.file_decl(entry, prefix) {
+            if ok {
+                layer.files.push(decl);
+            } else {
+                layer.check_only.push(decl.source);
+            }
+        }
+    }
+
+    fn file_decl(&mut self, (name, value): Entry<'_, '_>, prefix: &str) -> Option<FileDecl> {
+        let what = format!("[{prefix}files.{}]", reference::escape(name.get_ref()));
         let t = self.table(value, &what)?;
         let mut source = None;
         let mut saw_ref = false;
@@ -555,7 +618,7 @@ impl Parser<'_> {
             match k.get_ref().as_ref() {
                 "ref" => {
                     saw_ref = true;
-                    source = self.reference(v, &what);
+                    source = self.reference(v, &what, &format!("{what}.ref"));
                 }
                 "mode" => {
                     if let Some(m) = self.mode(v, &what) {
@@ -582,11 +645,10 @@ impl Parser<'_> {
                 "add ref = \"SCHEME://PATH\"",
             );
         }
-        let source = source?;
-        ok.then(|| FileDecl {
+        Some(FileDecl {
             name: name.get_ref().to_string(),
             name_span: name.span(),
-            source,
+            source: source?,
             mode,
             file_name,
             optional,
@@ -650,7 +712,7 @@ impl Parser<'_> {
                 match k.get_ref().as_ref() {
                     "ref" => {
                         saw_ref = true;
-                        source = self.reference(v, &what);
+                        source = self.reference(v, &what, &format!("{what}.ref"));
                     }
                     "prefix" => match v.get_ref() {
                         DeValue::String(s)

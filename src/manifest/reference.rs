@@ -4,6 +4,7 @@
 //! shape of a reference only; which schemes and query keys exist is the plan's business.
 
 use std::fmt;
+use std::ops::Range;
 
 use percent_encoding::percent_decode_str;
 
@@ -19,6 +20,10 @@ pub struct Reference {
     pub query: Vec<(String, String)>,
     /// Field selector applied to a JSON value after the read.
     pub fragment: Option<Fragment>,
+    /// Where the path is written: byte range into the text.
+    path_at: Range<usize>,
+    /// Where each query key is written, parallel to `query`.
+    query_at: Vec<Range<usize>>,
 }
 
 /// Selects a field of a JSON value.
@@ -103,6 +108,7 @@ impl Reference {
         let path = decode(raw_path, rest_at, "the path")?;
 
         let mut query = Vec::new();
+        let mut query_at = Vec::new();
         if let Some(q) = raw_query {
             let q_at = rest_at + raw_path.len() + 1;
             let mut pair_at = q_at;
@@ -123,6 +129,7 @@ impl Reference {
                     ));
                 }
                 query.push((k, v));
+                query_at.push(at..at + raw_k.len());
             }
         }
 
@@ -146,7 +153,53 @@ impl Reference {
             path,
             query,
             fragment,
+            path_at: rest_at..rest_at + raw_path.len(),
+            query_at,
         })
+    }
+
+    /// A problem with a part of a parsed reference, located where that part is written.
+    pub fn path_error(&self, message: String, hint: Option<String>) -> ReferenceError {
+        ReferenceError {
+            message,
+            at: self.path_at.start,
+            len: self.path_at.len(),
+            hint,
+        }
+    }
+
+    /// A problem with query key `i` (in written order); `whole` covers the `key=value` pair.
+    pub fn query_error(
+        &self,
+        i: usize,
+        whole: bool,
+        message: String,
+        hint: Option<String>,
+    ) -> ReferenceError {
+        let at = &self.query_at[i];
+        let len = if whole {
+            self.raw[at.start..]
+                .find(['&', '#'])
+                .unwrap_or(self.raw.len() - at.start)
+        } else {
+            at.len()
+        };
+        ReferenceError {
+            message,
+            at: at.start,
+            len,
+            hint,
+        }
+    }
+
+    /// A problem with the scheme.
+    pub fn scheme_error(&self, message: String, hint: Option<String>) -> ReferenceError {
+        ReferenceError {
+            message,
+            at: 0,
+            len: self.scheme.len(),
+            hint,
+        }
     }
 
     /// The text as written.

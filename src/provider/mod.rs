@@ -20,7 +20,7 @@ use std::path::Path;
 
 use crate::error::{ErrorKind, ProviderError};
 use crate::manifest::diag::Diagnostic;
-use crate::manifest::reference::{Reference, escape, looks_like_reference};
+use crate::manifest::reference::{Reference, ReferenceError, escape, looks_like_reference};
 use crate::manifest::{Setting, SettingValue};
 use crate::secret::SecretValue;
 
@@ -103,11 +103,14 @@ impl ProviderType {
         }
     }
 
-    /// Checks a reference's path and query for this type; returns the problem, if any.
-    pub fn check_reference(self, r: &Reference) -> Result<(), (String, Option<String>)> {
-        for (k, v) in &r.query {
+    /// Checks a reference's path and query for this type; the problem, if any, is located
+    /// in the reference's text.
+    pub fn check_reference(self, r: &Reference) -> Result<(), ReferenceError> {
+        for (i, (k, v)) in r.query.iter().enumerate() {
             if v.is_empty() && self.query_keys().contains(&k.as_str()) {
-                return Err((
+                return Err(r.query_error(
+                    i,
+                    true,
                     format!("`?{}=` has no value", escape(k)),
                     Some("give a value, or leave the key out to read the current version".into()),
                 ));
@@ -119,10 +122,15 @@ impl ProviderType {
                 } else {
                     format!("`{}` accepts: {}", self.name(), allowed.join(", "))
                 };
-                return Err((format!("unknown query key `{}`", escape(k)), Some(hint)));
+                return Err(r.query_error(
+                    i,
+                    false,
+                    format!("unknown query key `{}`", escape(k)),
+                    Some(hint),
+                ));
             }
         }
-        match self {
+        let path = match self {
             Self::Env => env::check_path(&r.path),
             Self::File => file::check_path(&r.path),
             Self::Local => local::check_name(&r.path),
@@ -131,8 +139,9 @@ impl ProviderType {
             Self::GcpSm => gcp_sm::check_path(&r.path),
             Self::Op => op::check_path(&r.path),
             Self::AzureKv => azure_kv::check_path(&r.path),
-            _ => Ok(()),
-        }
+            Self::AwsSm => Ok(()),
+        };
+        path.map_err(|(message, hint)| r.path_error(message, hint))
     }
 }
 

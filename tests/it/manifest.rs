@@ -105,7 +105,7 @@ fn every_provider_checks_its_reference_shape_at_plan_time() {
     );
     assert!(err.contains("`no-path` is not MOUNT/PATH"), "{err}");
     assert!(err.contains("unknown scheme `azur-kv`"), "{err}");
-    assert!(err.contains("sx.toml:2:5"), "{err}");
+    assert!(err.contains("sx.toml:2:17"), "{err}");
     assert!(err.contains("5 problems in"), "{err}");
 }
 
