@@ -279,7 +279,9 @@ impl<'m> Planner<'m> {
                     )
                 };
                 let d = match (decl, at) {
-                    (None, Some(at)) => at.diagnostic(at.reference.scheme_error(message, Some(hint))),
+                    (None, Some(at)) => {
+                        at.diagnostic(at.reference.scheme_error(message, Some(hint)))
+                    }
                     _ => Diagnostic {
                         message,
                         span: decl.map(|d| d.name_span.clone()),
@@ -432,7 +434,11 @@ impl<'m> Planner<'m> {
     }
 
     fn add_layer(&mut self, base: &Layer, overlay: Option<&Layer>, prefix: &str) {
-        for r in base.check_only.iter().chain(overlay.iter().flat_map(|o| &o.check_only)) {
+        for r in base
+            .check_only
+            .iter()
+            .chain(overlay.iter().flat_map(|o| &o.check_only))
+        {
             self.checked_instance(&r.reference, Some(r));
         }
         // A profile's entry replaces the base entry of the same name in the same table.

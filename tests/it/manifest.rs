@@ -355,3 +355,197 @@ fn a_bad_percent_escape_is_a_bad_reference() {
         );
     }
 }
+
+#[test]
+fn bad_provider_settings_do_not_hide_the_reference_problems() {
+    let sb = Sandbox::new();
+    sb.manifest(
+        "[providers.aws-sm]\nregoin = \"eu-west-1\"\nmax_attempts = \"three\"\n\n[env]\nA = \"aws-sm://x?bogus=1\"\nB = { ref = \"vault://no-path\" }\nC = \"local://ok#a..b\"\n\n[files.F]\nref = \"aws-sm://y?stage=\"\n",
+    );
+    let o = sb.run(["check"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        stderr(&o),
+        r#"error: unknown key `regoin` for provider type `aws-sm`
+ --> sx.toml:2:1
+  |
+2 | regoin = "eu-west-1"
+  | ^^^^^^
+  = hint: expected one of region, profile, endpoint, role_arn, max_attempts, connect_timeout, timeout, concurrency, batch
+
+error: `max_attempts` for provider type `aws-sm` must be an integer, not a string
+ --> sx.toml:3:16
+  |
+3 | max_attempts = "three"
+  |                ^^^^^^^
+
+error: bad reference in [env].A: unknown query key `bogus`
+ --> sx.toml:6:17
+  |
+6 | A = "aws-sm://x?bogus=1"
+  |                 ^^^^^
+  = hint: `aws-sm` accepts: version_id, stage
+
+error: bad reference in [env].B: `no-path` is not MOUNT/PATH
+ --> sx.toml:7:22
+  |
+7 | B = { ref = "vault://no-path" }
+  |                      ^^^^^^^
+  = hint: write vault://MOUNT/PATH, e.g. vault://secret/app#token
+
+error: bad reference in [env].C: invalid field path `a..b`: empty segment between dots
+ --> sx.toml:8:17
+  |
+8 | C = "local://ok#a..b"
+  |                 ^^^^
+  = hint: select a field with #key, #a.b, or a JSON Pointer #/a/b
+
+error: bad reference in [files.F]: `?stage=` has no value
+  --> sx.toml:11:19
+   |
+11 | ref = "aws-sm://y?stage="
+   |                   ^^^^^^
+   = hint: give a value, or leave the key out to read the current version
+
+6 problems in sx.toml
+"#
+    );
+}
+
+#[test]
+fn entries_with_a_bad_name_or_a_wrong_type_are_still_checked() {
+    let sb = Sandbox::new();
+    sb.manifest(
+        "[env]\n1BAD = \"nope\"\nA-B = \"aws-sm://x?bogus=1\"\nC = { value = 5 }\nD = { ref = 5 }\n\n[files.3F]\nref = \"env://not a name\"\n",
+    );
+    let o = sb.run(["check"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        stderr(&o),
+        r#"error: `1BAD` is not a valid environment variable name
+ --> sx.toml:2:1
+  |
+2 | 1BAD = "nope"
+  | ^^^^
+  = hint: names match [A-Za-z_][A-Za-z0-9_]*
+
+error: [env].1BAD: `nope` is not a reference
+ --> sx.toml:2:8
+  |
+2 | 1BAD = "nope"
+  |        ^^^^^^
+  = hint: a reference looks like SCHEME://PATH; for a plain value write 1BAD = { value = "..." }
+
+error: `A-B` is not a valid environment variable name
+ --> sx.toml:3:1
+  |
+3 | A-B = "aws-sm://x?bogus=1"
+  | ^^^
+  = hint: names match [A-Za-z_][A-Za-z0-9_]*
+
+error: bad reference in [env].A-B: unknown query key `bogus`
+ --> sx.toml:3:19
+  |
+3 | A-B = "aws-sm://x?bogus=1"
+  |                   ^^^^^
+  = hint: `aws-sm` accepts: version_id, stage
+
+error: [env].C.value must be a string
+ --> sx.toml:4:15
+  |
+4 | C = { value = 5 }
+  |               ^
+
+error: [env].D.ref must be a string
+ --> sx.toml:5:13
+  |
+5 | D = { ref = 5 }
+  |             ^
+
+error: `3F` is not a valid environment variable name
+ --> sx.toml:7:8
+  |
+7 | [files.3F]
+  |        ^^
+  = hint: names match [A-Za-z_][A-Za-z0-9_]*
+
+error: bad reference in [files.3F]: `not a name` is not a variable name
+ --> sx.toml:8:14
+  |
+8 | ref = "env://not a name"
+  |              ^^^^^^^^^^
+  = hint: write env://NAME, e.g. env://CI_JOB_TOKEN
+
+8 problems in sx.toml
+"#
+    );
+}
+
+#[test]
+fn problems_in_every_profile_are_reported_whichever_is_selected() {
+    let sb = Sandbox::new();
+    sb.manifest(
+        "[env]\nA = \"aws-sm://x?stage=\"\nB = \"azur-kv://acme/b\"\n\n[profiles.staging.env]\nA = \"local://bad name\"\n9A = \"local://x\"\n\n[profiles.dev.files.K]\nref = \"op://Vault/Item\"\n",
+    );
+    let want = r#"error: bad reference in [env].A: `?stage=` has no value
+ --> sx.toml:2:17
+  |
+2 | A = "aws-sm://x?stage="
+  |                 ^^^^^^
+  = hint: give a value, or leave the key out to read the current version
+
+error: bad reference in [env].B: unknown scheme `azur-kv`
+ --> sx.toml:3:6
+  |
+3 | B = "azur-kv://acme/b"
+  |      ^^^^^^^
+  = hint: use a provider type (local, env, file, aws-sm, aws-ssm, gcp-sm, vault, azure-kv, op) or declare [providers.azur-kv] with a `type`
+
+error: bad reference in [profiles.staging.env].A: `bad name` is not a valid local secret name
+ --> sx.toml:6:14
+  |
+6 | A = "local://bad name"
+  |              ^^^^^^^^
+  = hint: names use letters, digits, `-`, `_`, `.` and `/`
+
+error: `9A` is not a valid environment variable name
+ --> sx.toml:7:1
+  |
+7 | 9A = "local://x"
+  | ^^
+  = hint: names match [A-Za-z_][A-Za-z0-9_]*
+
+error: bad reference in [profiles.dev.files.K]: `Vault/Item` is not VAULT/ITEM[/SECTION]/FIELD
+  --> sx.toml:10:13
+   |
+10 | ref = "op://Vault/Item"
+   |             ^^^^^^^^^^
+   = hint: write op://VAULT/ITEM/FIELD or op://VAULT/ITEM/SECTION/FIELD, e.g. op://Prod/Postgres/password
+
+5 problems in sx.toml
+"#;
+    // The same problems, once each, with no profile, with the profile that replaces the bad
+    // base entry, and with another one.
+    for profile in [None, Some("staging"), Some("dev")] {
+        let mut args = Vec::new();
+        if let Some(p) = profile {
+            args.extend(["-p", p]);
+        }
+        args.push("check");
+        let o = sb.run(&args);
+        assert_eq!(code(&o), 1, "{profile:?}");
+        assert_eq!(stderr(&o), want, "{profile:?}");
+    }
+    let o = sb.run([
+        "-p",
+        "dev",
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "touch \"$OUT/started\"",
+    ]);
+    assert_eq!(code(&o), 125);
+    assert_eq!(stderr(&o), want);
+    assert!(!sb.out().join("started").exists());
+}
