@@ -111,12 +111,19 @@ fn parse_reference(s: &str) -> Result<Reference, Error> {
 
 /// Connects the provider a scheme names, with settings from the manifest when there is one.
 fn provider_for(g: &Global, scheme: &str) -> Result<(Provider, tokio::runtime::Runtime), Error> {
+    connect(&provider_config(g, scheme)?)
+}
+
+/// The settings of the instance `scheme` names, from the manifest if there is one.
+fn provider_config(g: &Global, scheme: &str) -> Result<ProviderConfig, Error> {
     let manifest = find_manifest(g)?;
-    let config: ProviderConfig =
-        Planner::instance_config(manifest.as_ref(), g.profile.as_deref(), scheme)?;
+    Planner::instance_config(manifest.as_ref(), g.profile.as_deref(), scheme)
+}
+
+fn connect(config: &ProviderConfig) -> Result<(Provider, tokio::runtime::Runtime), Error> {
     let rt = runtime()?;
     let provider = rt
-        .block_on(Provider::connect(&config))
+        .block_on(Provider::connect(config))
         .map_err(Error::Provider)?;
     Ok((provider, rt))
 }

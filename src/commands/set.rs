@@ -4,9 +4,10 @@ use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use crate::cli::Global;
-use crate::commands::{parse_reference, provider_for};
+use crate::commands::{connect, parse_reference, provider_config, provider_for};
 use crate::error::Error;
 use crate::manifest::reference::Reference;
+use crate::provider::{Provider, ProviderConfig};
 use crate::secret::SecretValue;
 
 fn plain_name(r: &Reference) -> Result<(), Error> {
@@ -52,9 +53,29 @@ pub fn set(g: &Global, reference: &str, from_file: Option<&Path>) -> Result<u8, 
 
 pub fn rm(g: &Global, reference: &str, force: bool) -> Result<u8, Error> {
     let r = parse_reference(reference)?;
-    plain_name(&r)?;
-    let (provider, rt) = provider_for(g, &r.scheme)?;
-    let done = rt.block_on(provider.remove(&r.path, force));
+    let config = provider_config(g, &r.scheme)?;
+    // Secret Manager names one version to destroy in the path or, as in reads, `?version=`.
+    let version = match r.query.as_slice() {
+        [(key, v)] if key == "version" && r.fragment.is_none() => Some(v.clone()),
+        _ => None,
+    };
+    if version.is_none() || !matches!(config, ProviderConfig::GcpSm(_)) {
+        plain_name(&r).map_err(|e| match (e, &version) {
+            (Error::Usage { message, .. }, Some(_)) => Error::Usage {
+                message,
+                hint: Some(
+                    "only gcp-sm deletes one version (`?version=N`); other providers delete the whole secret"
+                        .into(),
+                ),
+            },
+            (e, _) => e,
+        })?;
+    }
+    let (provider, rt) = connect(&config)?;
+    let done = match &provider {
+        Provider::GcpSm(p) => rt.block_on(p.remove(&r.path, version.as_deref())),
+        _ => rt.block_on(provider.remove(&r.path, force)),
+    };
     rt.block_on(provider.release());
     done.map_err(Error::Provider)?;
     eprintln!("sx: removed {r}");

@@ -388,13 +388,23 @@ impl GcpSm {
         }
     }
 
-    /// Deletes the secret, or destroys one version when the path names it.
-    pub async fn remove(&self, path: &str) -> Result<(), ProviderError> {
+    /// Deletes the secret, or destroys one version when the path or `version` names it.
+    pub async fn remove(&self, path: &str, version: Option<&str>) -> Result<(), ProviderError> {
         let name =
-            version_name(path, None).map_err(|m| ProviderError::new(ErrorKind::Malformed, m))?;
-        let (secret, version) = name.rsplit_once("/versions/").unwrap_or((&name, "latest"));
-        let explicit = path.split('/').count() == 3 || path.contains("/versions/");
-        if explicit && version != "latest" {
+            version_name(path, version).map_err(|m| ProviderError::new(ErrorKind::Malformed, m))?;
+        let (secret, v) = name.rsplit_once("/versions/").unwrap_or((&name, "latest"));
+        let explicit =
+            version.is_some() || path.split('/').count() == 3 || path.contains("/versions/");
+        if explicit && v == "latest" {
+            // Destroying "whatever is latest" is a guess, and deleting the whole secret
+            // instead would lose every version.
+            return Err(ProviderError::new(
+                ErrorKind::Malformed,
+                format!("`{}`: `latest` is an alias, not a version to destroy", escape(path)),
+            )
+            .hint("name the version number to destroy it, or leave the version out to delete the secret"));
+        }
+        if explicit {
             self.client
                 .destroy_secret_version()
                 .set_name(&name)

@@ -456,7 +456,7 @@ impl Provider {
             Self::AwsSm(p) => p.remove(path, force).await,
             Self::AwsSsm(p) => p.remove(path).await,
             Self::Vault(p) => p.remove(path, force).await,
-            Self::GcpSm(p) => p.remove(path).await,
+            Self::GcpSm(p) => p.remove(path, None).await,
             Self::Env(_) | Self::File(_) | Self::Op(_) | Self::AzureKv(_) => {
                 Err(unsupported("deleting"))
             }

@@ -592,11 +592,8 @@ fn route(req: &HttpRequest, email: &str, public: &Path, store: &Mutex<Store>) ->
                 );
             };
             let n = match v {
-                "latest" => rec
-                    .versions
-                    .iter()
-                    .rposition(|x| x.state == State::Enabled)
-                    .map(|i| i + 1),
+                // "an alias to the most recently created SecretVersion", whatever its state.
+                "latest" => Some(rec.versions.len()),
                 num if num.parse::<usize>().is_ok() => num.parse().ok(),
                 alias => rec.aliases.get(alias).copied(),
             };

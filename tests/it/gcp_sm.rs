@@ -525,34 +525,54 @@ fn rm_of_a_pinned_version_destroys_only_that_version() {
     let sb = sandbox(&fake);
     sb.manifest(&provider(&fake));
 
-    // A ?version= query is refused for rm (only the path form names a version), untouched.
-    let o = sb.run(["rm", "gcp-sm://acme/s?version=2"]);
-    assert_eq!(code(&o), 2);
-    assert!(
-        stderr(&o).contains(
-            "`gcp-sm://acme/s?version=2`: a reference to write or delete takes no #field or ?query"
-        ),
-        "{}",
-        stderr(&o)
+    // `latest` is an alias: neither a version to destroy nor a reason to delete the secret.
+    let o = sb.run(["rm", "gcp-sm://acme/s/latest"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        stderr(&o),
+        "error: malformed: `acme/s/latest`: `latest` is an alias, not a version to destroy\n\
+         hint: name the version number to destroy it, or leave the version out to delete the secret\n"
     );
     assert!(fake.log().is_empty(), "{:?}", fake.log());
 
+    // As in reads, the version can be given in the path or as ?version=.
     let o = sb.run(["rm", "gcp-sm://acme/s/2"]);
     assert_success(&o);
+    let o = sb.run(["rm", "gcp-sm://acme/s?version=3"]);
+    assert_success(&o);
+    assert_eq!(stderr(&o), "sx: removed gcp-sm://acme/s?version=3\n");
     assert_eq!(
         fake.data("acme", "s"),
         Some(vec![
             (b"one".to_vec(), State::Enabled),
             (Vec::new(), State::Destroyed),
-            (b"three".to_vec(), State::Enabled),
+            (Vec::new(), State::Destroyed),
         ])
     );
     assert_eq!(
         fake.log(),
-        ["POST /v1/projects/acme/secrets/s/versions/2:destroy"]
+        [
+            "POST /v1/projects/acme/secrets/s/versions/2:destroy",
+            "POST /v1/projects/acme/secrets/s/versions/3:destroy"
+        ]
     );
-    assert_eq!(sb.run(["get", "gcp-sm://acme/s"]).stdout, b"three");
+
+    // Other providers delete whole secrets only: a version there is a usage error.
+    let o = sb.run(["rm", "local://s?version=2"]);
+    assert_eq!(code(&o), 2);
+    assert_eq!(
+        stderr(&o),
+        "error: `local://s?version=2`: a reference to write or delete takes no #field or ?query\n\
+         hint: only gcp-sm deletes one version (`?version=N`); other providers delete the whole secret\n"
+    );
     assert_eq!(sb.run(["get", "gcp-sm://acme/s/1"]).stdout, b"one");
+    // `latest` is the most recently created version, now destroyed.
+    let o = sb.run(["get", "gcp-sm://acme/s"]);
+    assert!(
+        stderr(&o).contains("the version is destroyed"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
