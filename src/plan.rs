@@ -623,13 +623,24 @@ fn merge_providers<'m>(base: &'m Layer, overlay: Option<&'m Layer>) -> Vec<&'m P
 
 impl Planner<'_> {
     /// The checked settings of the instance `scheme` names, for `ls`, `set` and `rm`.
+    ///
+    /// The scheme comes from the command line, and so does `reference` when given (it is
+    /// checked against the provider's type): their problems are usage errors, and the
+    /// manifest's own problems are reported as such.
     pub fn instance_config(
         manifest: Option<&Manifest>,
         profile: Option<&str>,
         scheme: &str,
+        reference: Option<&Reference>,
     ) -> Result<ProviderConfig, Error> {
         let mut p = Planner::providers_only(manifest, profile);
-        let found = p.instance_for(scheme, None);
+        let before = p.diags.len();
+        let found = match reference {
+            Some(r) => p.checked_instance(r, None).ok_or(None),
+            None => p.instance_for(scheme, None),
+        };
+        let cli: Vec<_> = p.diags.drain(before..).collect();
+        p.cli_diags.extend(cli);
         let config = found.map(|i| p.plan.instances[i].config.clone());
         let plan = p.finish(manifest);
         plan.and_then(|_| {

@@ -9,7 +9,7 @@ use crate::manifest::reference::escape;
 
 pub fn run(g: &Global, location: &str) -> Result<u8, Error> {
     let (scheme, prefix) = split_location(location)?;
-    let (provider, rt) = provider_for(g, &scheme)?;
+    let (provider, rt) = provider_for(g, &scheme, None)?;
     let names = rt.block_on(provider.list(&prefix));
     // A login token sx obtained for this command is revoked, success or not.
     rt.block_on(provider.release());

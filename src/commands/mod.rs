@@ -84,6 +84,15 @@ fn resolve_and_release(plan: &Plan, timeout: Duration) -> Result<resolve::Outcom
 /// Splits `SCHEME://PATH` for commands that take a location rather than a full reference.
 fn split_location(s: &str) -> Result<(String, String), Error> {
     match s.split_once("://") {
+        Some((scheme, path)) if is_scheme_name(scheme) && path.contains(['?', '#']) => {
+            Err(Error::Usage {
+                message: format!(
+                    "`{}`: a location takes no ?query or #field",
+                    manifest::reference::escape(s)
+                ),
+                hint: Some(format!("list a prefix, e.g. {scheme}://prod/")),
+            })
+        }
         Some((scheme, path)) if is_scheme_name(scheme) => {
             let path =
                 manifest::reference::decode(path, scheme.len() + 3, "the path").map_err(|e| {
@@ -110,14 +119,23 @@ fn parse_reference(s: &str) -> Result<Reference, Error> {
 }
 
 /// Connects the provider a scheme names, with settings from the manifest when there is one.
-fn provider_for(g: &Global, scheme: &str) -> Result<(Provider, tokio::runtime::Runtime), Error> {
-    connect(&provider_config(g, scheme)?)
+/// `reference`, when given, is checked against the provider's type first.
+fn provider_for(
+    g: &Global,
+    scheme: &str,
+    reference: Option<&Reference>,
+) -> Result<(Provider, tokio::runtime::Runtime), Error> {
+    connect(&provider_config(g, scheme, reference)?)
 }
 
 /// The settings of the instance `scheme` names, from the manifest if there is one.
-fn provider_config(g: &Global, scheme: &str) -> Result<ProviderConfig, Error> {
+fn provider_config(
+    g: &Global,
+    scheme: &str,
+    reference: Option<&Reference>,
+) -> Result<ProviderConfig, Error> {
     let manifest = find_manifest(g)?;
-    Planner::instance_config(manifest.as_ref(), g.profile.as_deref(), scheme)
+    Planner::instance_config(manifest.as_ref(), g.profile.as_deref(), scheme, reference)
 }
 
 fn connect(config: &ProviderConfig) -> Result<(Provider, tokio::runtime::Runtime), Error> {

@@ -43,7 +43,7 @@ pub fn set(g: &Global, reference: &str, from_file: Option<&Path>) -> Result<u8, 
         }
     }
     let value = SecretValue::new(buf);
-    let (provider, rt) = provider_for(g, &r.scheme)?;
+    let (provider, rt) = provider_for(g, &r.scheme, Some(&r))?;
     let done = rt.block_on(provider.set(&r.path, value));
     rt.block_on(provider.release());
     done.map_err(Error::Provider)?;
@@ -53,7 +53,7 @@ pub fn set(g: &Global, reference: &str, from_file: Option<&Path>) -> Result<u8, 
 
 pub fn rm(g: &Global, reference: &str, force: bool) -> Result<u8, Error> {
     let r = parse_reference(reference)?;
-    let config = provider_config(g, &r.scheme)?;
+    let config = provider_config(g, &r.scheme, Some(&r))?;
     // Secret Manager names one version to destroy in the path or, as in reads, `?version=`.
     let version = match r.query.as_slice() {
         [(key, v)] if key == "version" && r.fragment.is_none() => Some(v.clone()),

@@ -95,6 +95,24 @@ fn a_bad_command_line_reference_is_a_usage_error_even_under_a_manifest() {
     assert!(err.contains("unknown query key `version`"), "{err}");
     assert!(!err.contains("sx.toml"), "{err}");
 
+    // set, rm and ls check the reference or location the same way, before any provider.
+    let unknown = "error: unknown scheme `foo`\nhint: use a provider type (local, env, file, aws-sm, aws-ssm, gcp-sm, vault, azure-kv, op) or declare [providers.foo] with a `type`\n";
+    let bad_name = "error: bad reference `local://bad%20name`: `bad name` is not a valid local secret name\nhint: names use letters, digits, `-`, `_`, `.` and `/`\n";
+    for (args, want) in [
+        (&["rm", "foo://bar"][..], unknown),
+        (&["ls", "foo://"][..], unknown),
+        (&["set", "foo://bar"][..], unknown),
+        (&["rm", "local://bad%20name"][..], bad_name),
+        (&["set", "local://bad%20name"][..], bad_name),
+        (
+            &["ls", "local://prod/db#user"][..],
+            "error: `local://prod/db#user`: a location takes no ?query or #field\nhint: list a prefix, e.g. local://prod/\n",
+        ),
+    ] {
+        let o = sb.run_with_stdin(args.iter().copied(), b"value");
+        assert_eq!((code(&o), stderr(&o).as_str()), (2, want), "{args:?}");
+    }
+
     sb.init_local();
     let o = sb.run(["get", "local://missing"]);
     assert_eq!(code(&o), 1);

@@ -558,11 +558,11 @@ fn rm_of_a_pinned_version_destroys_only_that_version() {
     );
 
     // Other providers delete whole secrets only: a version there is a usage error.
-    let o = sb.run(["rm", "local://s?version=2"]);
+    let o = sb.run(["rm", "aws-ssm:///s?version=2"]);
     assert_eq!(code(&o), 2);
     assert_eq!(
         stderr(&o),
-        "error: `local://s?version=2`: a reference to write or delete takes no #field or ?query\n\
+        "error: `aws-ssm:///s?version=2`: a reference to write or delete takes no #field or ?query\n\
          hint: only gcp-sm deletes one version (`?version=N`); other providers delete the whole secret\n"
     );
     assert_eq!(sb.run(["get", "gcp-sm://acme/s/1"]).stdout, b"one");
