@@ -4,8 +4,11 @@
 use std::fs;
 use std::os::unix::fs::DirBuilderExt;
 
+use std::path::Path;
+
 use crate::error::Error;
-use crate::manifest::FILE_NAME;
+use crate::error::{ErrorKind, ProviderError};
+use crate::manifest::{self, FILE_NAME};
 use crate::provider::local;
 
 const STARTER: &str = r#"# sx manifest: the secrets this job needs, by reference. See `sx --help`.
@@ -24,7 +27,8 @@ LOG_LEVEL = { value = "info" }   # a plain value, not a secret
 # mode = "0400"
 "#;
 
-pub fn run(no_manifest: bool) -> Result<u8, Error> {
+/// `manifest`: where to write the starter manifest (`-f` / `SX_MANIFEST`), else `./sx.toml`.
+pub fn run(no_manifest: bool, manifest: Option<&Path>) -> Result<u8, Error> {
     let provider_err = Error::Provider;
     let dir = local::config_dir().map_err(provider_err)?;
     fs::DirBuilder::new()
@@ -44,6 +48,27 @@ pub fn run(no_manifest: bool) -> Result<u8, Error> {
         );
     } else if identity.exists() {
         eprintln!("sx: identity exists: {}", identity.display());
+    } else if local::default_store_path()
+        .map_err(Error::Provider)?
+        .exists()
+    {
+        // A new identity could never open a store made for another one.
+        return Err(Error::Provider(
+            ProviderError::new(
+                ErrorKind::Auth,
+                format!(
+                    "the local store `{}` exists but its identity `{}` does not; a new identity could not open it",
+                    local::default_store_path()
+                        .map_err(Error::Provider)?
+                        .display(),
+                    identity.display()
+                ),
+            )
+            .hint(format!(
+                "point {} at the identity that made the store, or move the store away to start a new one",
+                local::IDENTITY_FILE_VAR
+            )),
+        ));
     } else {
         let public = local::create_identity(&identity)
             .map_err(|e| Error::io(format!("cannot create `{}`", identity.display()), e))?;
@@ -62,14 +87,32 @@ pub fn run(no_manifest: bool) -> Result<u8, Error> {
     }
 
     if !no_manifest {
-        let path = std::path::Path::new(FILE_NAME);
-        if path.exists() {
-            eprintln!("sx: {FILE_NAME} exists; left as it is");
-        } else {
-            fs::write(path, STARTER)
-                .map_err(|e| Error::io(format!("cannot write `{FILE_NAME}`"), e))?;
-            eprintln!("sx: wrote a starter {FILE_NAME}");
-        }
+        write_starter(manifest)?;
     }
     Ok(0)
+}
+
+fn write_starter(named: Option<&Path>) -> Result<(), Error> {
+    let path = named.unwrap_or(Path::new(FILE_NAME));
+    let shown = path.display();
+    if path.exists() {
+        eprintln!("sx: {shown} exists; left as it is");
+        return Ok(());
+    }
+    // A new manifest here would hide the one a folder above holds.
+    let cwd =
+        std::env::current_dir().map_err(|e| Error::io("cannot read the working folder", e))?;
+    let above = match named {
+        None => manifest::discover(None, &cwd)?,
+        Some(_) => None,
+    };
+    fs::write(path, STARTER).map_err(|e| Error::io(format!("cannot write `{shown}`"), e))?;
+    eprintln!("sx: wrote a starter manifest {shown}");
+    if let Some(above) = above {
+        eprintln!(
+            "sx: note: commands run here now use it instead of `{}`; remove it to go back",
+            above.display()
+        );
+    }
+    Ok(())
 }

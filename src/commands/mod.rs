@@ -33,7 +33,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             from_file,
         } => set::set(g, &reference, from_file.as_deref()),
         Command::Rm { reference, force } => set::rm(g, &reference, force),
-        Command::Init { no_manifest } => init::run(no_manifest),
+        Command::Init { no_manifest } => init::run(no_manifest, g.manifest.as_deref()),
         Command::Completions { shell } => completions::run(shell),
     }
 }
@@ -44,9 +44,14 @@ fn cwd() -> Result<PathBuf, Error> {
 
 /// The manifest, if there is one (`-f`, `SX_MANIFEST`, or the nearest `sx.toml`).
 fn find_manifest(g: &Global) -> Result<Option<Manifest>, Error> {
-    manifest::discover(g.manifest.as_deref(), &cwd()?)?
-        .map(|p| manifest::load(&p))
-        .transpose()
+    let found = manifest::discover(g.manifest.as_deref(), &cwd()?)?;
+    if let Some(p) = &found {
+        tracing::debug!(
+            "manifest: {}",
+            manifest::reference::escape(&p.display().to_string())
+        );
+    }
+    found.map(|p| manifest::load(&p)).transpose()
 }
 
 /// The manifest, which this command cannot do without.

@@ -400,24 +400,28 @@ fn load_identities(config: &Config) -> Result<Vec<x25519::Identity>, ProviderErr
                     "identity file `{shown}` is readable by other users; consider chmod 600"
                 );
             }
-            f.read_to_string(&mut text).map_err(|e| {
-                ProviderError::new(
-                    ErrorKind::Auth,
-                    format!("cannot read identity `{shown}`: {e}"),
-                )
-            })?;
+            f.read_to_string(&mut text)
+                .map_err(|e| unreadable(&shown, &origin, &e))?;
         }
-        Err(e) => {
-            return Err(ProviderError::new(
-                ErrorKind::Auth,
-                format!("cannot read age identity `{shown}` (from {origin}): {e}"),
-            )
-            .hint(format!(
-                "run `sx init` to create one, or set {IDENTITY_FILE_VAR} / {IDENTITY_VAR}"
-            )));
-        }
+        Err(e) => return Err(unreadable(&shown, &origin, &e)),
     }
     parse_identities(&text, &format!("`{shown}`"))
+}
+
+/// The identity file cannot be read; the hint depends on who named it.
+fn unreadable(shown: &str, origin: &str, e: &std::io::Error) -> ProviderError {
+    let hint = if origin == IDENTITY_FILE_VAR {
+        format!("fix or unset {IDENTITY_FILE_VAR}")
+    } else if origin.starts_with('`') {
+        "fix `identity` in [providers.local]".to_owned()
+    } else {
+        format!("run `sx init` to create one, or set {IDENTITY_FILE_VAR} / {IDENTITY_VAR}")
+    };
+    ProviderError::new(
+        ErrorKind::Auth,
+        format!("cannot read age identity `{shown}` (from {origin}): {e}"),
+    )
+    .hint(hint)
 }
 
 /// Reads `AGE-SECRET-KEY-1...` lines; `#` comments and blank lines are skipped, as age does.

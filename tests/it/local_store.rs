@@ -119,6 +119,33 @@ fn identities_come_from_the_environment_and_a_wrong_one_is_a_clear_error() {
         stderr(&o)
     );
     assert!(stderr(&o).contains("hint: run `sx init`"), "{}", stderr(&o));
+
+    // sx init will not make a new identity that could never open the existing store.
+    let o = sb.run(["init", "--no-manifest"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: authentication failed: the local store `{}` exists but its identity `{}` does not; a new identity could not open it\n\
+             hint: point SX_AGE_IDENTITY_FILE at the identity that made the store, or move the store away to start a new one\n",
+            sb.path().join("config/sx/store.age").display(),
+            identity.display()
+        )
+    );
+    assert!(!identity.exists());
+
+    // A wrong SX_AGE_IDENTITY_FILE is the variable's fault, not a missing `sx init`.
+    let mut wrong = Sandbox::new();
+    wrong.env("SX_AGE_IDENTITY_FILE", "/nonexistent/identity.txt");
+    let o = wrong.run(["get", "local://k"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        stderr(&o),
+        "error: could not resolve 1 of 1 entry\n  get: local://k\n    \
+         authentication failed: cannot read age identity `/nonexistent/identity.txt` (from SX_AGE_IDENTITY_FILE): No such file or directory (os error 2)\n    \
+         hint: fix or unset SX_AGE_IDENTITY_FILE\n"
+    );
+
     sb.env("SX_AGE_IDENTITY_FILE", moved.to_str().expect("utf8"));
     assert_eq!(sb.run(["get", "local://k"]).stdout, b"v");
 
@@ -170,4 +197,44 @@ fn a_shared_store_is_readable_by_every_recipient() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn init_writes_the_manifest_named_by_f_and_says_when_it_hides_one_above() {
+    let sb = Sandbox::new();
+    sb.manifest("[env]\nA = { value = \"from-above\" }\n");
+    let sub = sb.path().join("sub");
+    std::fs::create_dir(&sub).expect("mkdir");
+
+    let o = sb.sx(["init"]).current_dir(&sub).output().expect("run");
+    assert_success(&o);
+    let err = stderr(&o);
+    assert!(
+        err.ends_with(&format!(
+            "sx: wrote a starter manifest sx.toml\nsx: note: commands run here now use it instead of `{}`; remove it to go back\n",
+            sb.path().join("sx.toml").display()
+        )),
+        "{err}"
+    );
+    assert!(sub.join("sx.toml").exists());
+
+    // -f names where the starter goes; nothing else is written.
+    let o = sb.run(["-f", "conf/jobs.toml", "init"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    std::fs::create_dir(sb.path().join("conf")).expect("mkdir");
+    let o = sb.run(["-f", "conf/jobs.toml", "init"]);
+    assert_success(&o);
+    assert!(
+        stderr(&o).ends_with("sx: wrote a starter manifest conf/jobs.toml\n"),
+        "{}",
+        stderr(&o)
+    );
+    let starter = std::fs::read_to_string(sb.path().join("conf/jobs.toml")).expect("read");
+    assert!(starter.starts_with("# sx manifest"), "{starter}");
+    assert_eq!(
+        std::fs::read_to_string(sb.path().join("sx.toml")).expect("read"),
+        "[env]\nA = { value = \"from-above\" }\n"
+    );
+    let o = sb.run(["-f", "conf/jobs.toml", "check"]);
+    assert_success(&o);
 }
