@@ -12,10 +12,12 @@ use std::time::Duration;
 use aws_config::environment::region::EnvironmentVariableRegionProvider;
 use aws_config::imds;
 use aws_config::meta::region::RegionProviderChain;
-use aws_config::profile::ProfileFileRegionProvider;
+use aws_config::profile::{ProfileFileCredentialsProvider, ProfileFileRegionProvider};
+use aws_config::provider_config::ProviderConfig;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -150,30 +152,10 @@ pub async fn load(c: &Config, service: &str) -> Result<SdkConfig, ProviderError>
         );
     };
 
-    let mut chain = aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
-        .imds_client(fast_imds())
-        .region(region.clone());
-    if let Some(p) = &c.profile {
-        chain = chain.profile_name(p);
-    }
-    let chain = chain.build().await;
-    // Name the profile in use, from the manifest or AWS_PROFILE, so a typo is visible.
-    let profile_note = c
-        .profile
-        .clone()
-        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
-        .map_or_else(String::new, |p| format!(" (profile `{}`)", escape(&p)));
-    let credentials = tokio::time::timeout(CREDENTIALS_DEADLINE, chain.provide_credentials())
-        .await
-        .map_err(|_| ())
-        .and_then(|r| r.map_err(|_| ()))
-        .map_err(|()| {
-            ProviderError::new(
-                ErrorKind::Auth,
-                format!("no AWS credentials found{profile_note}; tried {SOURCES}"),
-            )
-            .hint("set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, run `aws sso login`, or run where a role is attached")
-        })?;
+    let credentials = match &c.profile {
+        Some(p) => profile_credentials(p, &region).await?,
+        None => default_credentials(&region).await?,
+    };
 
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(region.clone())
@@ -220,6 +202,59 @@ pub async fn load(c: &Config, service: &str) -> Result<SdkConfig, ProviderError>
             aws_credential_types::provider::SharedCredentialsProvider::new(assumed),
         )
         .build())
+}
+
+/// The default chain, as every AWS tool walks it, under a deadline.
+async fn default_credentials(region: &Region) -> Result<Credentials, ProviderError> {
+    let chain = aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
+        .imds_client(fast_imds())
+        .region(region.clone())
+        .build()
+        .await;
+    // Name the profile in use, so a typo is visible.
+    let profile_note = std::env::var("AWS_PROFILE")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map_or_else(String::new, |p| format!(" (profile `{}`)", escape(&p)));
+    tokio::time::timeout(CREDENTIALS_DEADLINE, chain.provide_credentials())
+        .await
+        .map_err(|_| ())
+        .and_then(|r| r.map_err(|_| ()))
+        .map_err(|()| {
+            ProviderError::new(
+                ErrorKind::Auth,
+                format!("no AWS credentials found{profile_note}; tried {SOURCES}"),
+            )
+            .hint("set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, run `aws sso login`, or run where a role is attached")
+        })
+}
+
+/// The credentials of the profile the manifest names, and only those: like `aws --profile`,
+/// a named profile wins over keys in the environment, and a missing one is an error rather
+/// than a quiet switch to another identity.
+async fn profile_credentials(profile: &str, region: &Region) -> Result<Credentials, ProviderError> {
+    let conf = ProviderConfig::without_region().with_region(Some(region.clone()));
+    let provider = ProfileFileCredentialsProvider::builder()
+        .configure(&conf)
+        .profile_name(profile)
+        .build();
+    let shown = escape(profile);
+    tokio::time::timeout(CREDENTIALS_DEADLINE, provider.provide_credentials())
+        .await
+        .map_err(|_| format!("no answer within {}s", CREDENTIALS_DEADLINE.as_secs_f32()))
+        .and_then(|r| r.map_err(|e| crate::error::error_chain(&e)))
+        .map_err(|e| {
+            ProviderError::new(
+                ErrorKind::Auth,
+                format!(
+                    "no AWS credentials from profile `{shown}` (`profile` in the manifest): {}",
+                    escape(&e)
+                ),
+            )
+            .hint(format!(
+                "check that ~/.aws/config or ~/.aws/credentials has the profile `{shown}`, run `aws sso login --profile {shown}` for an SSO profile, or remove `profile` to use the default chain"
+            ))
+        })
 }
 
 /// A service client built on [`load`], and the region it talks to (for messages).

@@ -406,6 +406,51 @@ fn without_credentials_sx_fails_fast_and_says_what_it_tried() {
 }
 
 #[test]
+fn a_profile_named_in_the_manifest_wins_over_keys_in_the_environment() {
+    let Some(moto) = Moto::get() else { return };
+    moto.create_secret_string("profiled/x", "via-profile");
+    let proxy = RecordingProxy::start(moto.port);
+    // Keys in the environment, as a CI runner or a shell might have them.
+    let sb = moto.sandbox(&proxy.endpoint());
+    sb.write(
+        "home/.aws/credentials",
+        "[prod]\naws_access_key_id = AKIAPRODPROFILE00001\naws_secret_access_key = prod-secret-canary\n",
+    );
+    sb.manifest("[providers.aws-sm]\nprofile = \"prod\"\n\n[env]\nX = \"aws-sm://profiled/x\"\n");
+    let o = sb.run(["exec", "--", "sh", "-c", "printf %s \"$X\" > \"$OUT/v\""]);
+    assert_success(&o);
+    assert_eq!(sb.read_out("v"), b"via-profile");
+    // The request was signed with the profile's key, not the environment's.
+    let auth = proxy.authorizations();
+    assert_eq!(auth.len(), 1, "{auth:?}");
+    assert!(
+        auth[0].contains("Credential=AKIAPRODPROFILE00001/"),
+        "{auth:?}"
+    );
+
+    // A profile that does not exist is an error, not a quiet switch to the keys at hand.
+    sb.manifest("[providers.aws-sm]\nprofile = \"prdo\"\n\n[env]\nX = \"aws-sm://profiled/x\"\n");
+    let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    assert!(
+        err.contains("authentication failed: no AWS credentials from profile `prdo` (`profile` in the manifest): "),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: check that ~/.aws/config or ~/.aws/credentials has the profile `prdo`"),
+        "{err}"
+    );
+    assert!(!err.contains("prod-secret-canary"), "{err}");
+    assert!(!sb.out().join("started").exists());
+    assert_eq!(
+        proxy.authorizations().len(),
+        1,
+        "no request without credentials"
+    );
+}
+
+#[test]
 fn the_childs_own_aws_variables_pass_through_untouched() {
     let Some(moto) = Moto::get() else { return };
     moto.create_secret_string("passthrough/x", "v");

@@ -384,6 +384,8 @@ pub fn http_post(port: u16, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<
 pub struct RecordingProxy {
     pub port: u16,
     pub seen: Arc<Mutex<Vec<String>>>,
+    /// The `Authorization` header of each request (SigV4: names the access key, not the secret).
+    auth: Arc<Mutex<Vec<String>>>,
 }
 
 /// A canned answer the proxy gives instead of forwarding.
@@ -452,17 +454,23 @@ impl RecordingProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let record = Arc::clone(&seen);
+        let auth = Arc::new(Mutex::new(Vec::new()));
+        let (record, record_auth) = (Arc::clone(&seen), Arc::clone(&auth));
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
-                let record = Arc::clone(&record);
+                let (record, record_auth) = (Arc::clone(&record), Arc::clone(&record_auth));
                 let rule = Arc::clone(&rule);
                 std::thread::spawn(move || {
-                    let _ = relay(conn, upstream, &record, &*rule);
+                    let _ = relay(conn, upstream, (&record, &record_auth), &*rule);
                 });
             }
         });
-        Self { port, seen }
+        Self { port, seen, auth }
+    }
+
+    /// The `Authorization` header of every request that had one, in order.
+    pub fn authorizations(&self) -> Vec<String> {
+        self.auth.lock().expect("lock").clone()
     }
 
     pub fn endpoint(&self) -> String {
@@ -489,7 +497,7 @@ impl RecordingProxy {
 fn relay(
     client: TcpStream,
     upstream: u16,
-    record: &Mutex<Vec<String>>,
+    (record, record_auth): (&Mutex<Vec<String>>, &Mutex<Vec<String>>),
     rule: &(dyn Fn(usize, &str) -> Option<Fault> + Send + Sync),
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
@@ -516,6 +524,10 @@ fn relay(
             }
             if lower.starts_with("x-amz-target:") {
                 target = l["x-amz-target:".len()..].trim().to_owned();
+            }
+            if lower.starts_with("authorization:") {
+                let value = l["authorization:".len()..].trim().to_owned();
+                record_auth.lock().expect("lock").push(value);
             }
         }
         let mut body = vec![0; length];
