@@ -19,6 +19,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -271,12 +272,23 @@ pub async fn connect<C>(
 }
 
 /// Maps an SDK error to a kind and a message naming `what` (never a value).
-pub fn error<E, R>(e: &SdkError<E, R>, what: &str, region: &str, service: &str) -> ProviderError
+pub fn error<E>(
+    e: &SdkError<E, HttpResponse>,
+    what: &str,
+    region: &str,
+    service: &str,
+) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     match e {
+        // An answer without an AWS error in it: a proxy, a load balancer or a wrong endpoint.
+        SdkError::ServiceError(se) if se.err().code().is_none() => {
+            not_aws(se.raw().status().as_u16(), what, region, service)
+        }
+        SdkError::ResponseError(re) if !re.raw().status().is_success() => {
+            not_aws(re.raw().status().as_u16(), what, region, service)
+        }
         SdkError::ServiceError(se) => {
             let code = se.err().code().unwrap_or("Unknown");
             let msg = se.err().message().unwrap_or("");
@@ -301,6 +313,22 @@ where
             format!("{what}: {}", escape(&crate::error::error_chain(e))),
         ),
     }
+}
+
+/// An HTTP error status that did not come with an AWS error body.
+fn not_aws(status: u16, what: &str, region: &str, service: &str) -> ProviderError {
+    let kind = match status {
+        429 | 500..=599 => ErrorKind::Unreachable,
+        401 | 403 => ErrorKind::Denied,
+        _ => ErrorKind::Other,
+    };
+    ProviderError::new(
+        kind,
+        format!("{what} (region {region}): the endpoint answered HTTP {status} without an AWS error"),
+    )
+    .hint(format!(
+        "something other than AWS answered: check `endpoint` in [providers.{service}], AWS_ENDPOINT_URL and the proxy variables (HTTPS_PROXY, NO_PROXY)"
+    ))
 }
 
 /// Maps a service error code (also those reported per item by batch calls).

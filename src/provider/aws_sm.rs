@@ -43,14 +43,9 @@ impl AwsSm {
         })
     }
 
-    fn err<E, R>(
-        &self,
-        e: &aws_sdk_secretsmanager::error::SdkError<E, R>,
-        name: &str,
-    ) -> ProviderError
+    fn err<E>(&self, e: &aws_sdk_secretsmanager::error::SdkError<E>, name: &str) -> ProviderError
     where
         E: aws_sdk_secretsmanager::error::ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug + 'static,
     {
         aws::error(
             e,

@@ -51,10 +51,9 @@ impl AwsSsm {
         })
     }
 
-    fn err<E, R>(&self, e: &aws_sdk_ssm::error::SdkError<E, R>, what: &str) -> ProviderError
+    fn err<E>(&self, e: &aws_sdk_ssm::error::SdkError<E>, what: &str) -> ProviderError
     where
         E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug + 'static,
     {
         aws::error(e, what, &self.region, SERVICE)
     }

@@ -472,6 +472,10 @@ impl Vault {
                 if !status.is_success() {
                     let hint = if status == StatusCode::BAD_REQUEST && body.is_null() {
                         "the server did not answer as Vault: is VAULT_ADDR http:// for an https:// server?"
+                    } else if body.is_null() {
+                        "the server did not answer as Vault (no JSON body): check VAULT_ADDR and the proxy variables"
+                    } else if status.is_server_error() {
+                        "the Vault server failed; try again, or check its logs and `vault status`"
                     } else {
                         "the token is invalid or expired: get a new one (VAULT_TOKEN, `vault login`)"
                     };

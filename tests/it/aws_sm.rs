@@ -489,3 +489,35 @@ fn role_arn_assumes_a_role_before_reading() {
     );
     assert_eq!(proxy.count("GetSecretValue"), 1, "{seen:?}");
 }
+
+#[test]
+fn an_answer_that_is_not_from_aws_names_the_status_and_the_endpoint() {
+    let Some(moto) = Moto::get() else { return };
+    let (port, count) = html_error_server("502 Bad Gateway");
+    let sb = moto.sandbox(&format!("http://127.0.0.1:{port}"));
+    sb.manifest(
+        "[providers.aws-sm]\nmax_attempts = 2\n\n[providers.aws-ssm]\nmax_attempts = 2\n\n[env]\nA = \"aws-sm://behind/proxy\"\nB = \"aws-ssm:///behind/proxy\"\n",
+    );
+    let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    assert_eq!(code(&o), 125);
+    let hint = |service: &str| {
+        format!(
+            "    hint: something other than AWS answered: check `endpoint` in [providers.{service}], AWS_ENDPOINT_URL and the proxy variables (HTTPS_PROXY, NO_PROXY)\n"
+        )
+    };
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: could not resolve 2 of 2 entries\n  \
+             env A: aws-sm://behind/proxy\n    \
+             unreachable: secret `behind/proxy` (region us-east-1): the endpoint answered HTTP 502 without an AWS error\n{}  \
+             env B: aws-ssm:///behind/proxy\n    \
+             unreachable: parameter `/behind/proxy` (region us-east-1): the endpoint answered HTTP 502 without an AWS error\n{}",
+            hint("aws-sm"),
+            hint("aws-ssm")
+        )
+    );
+    // A 5xx is retried like AWS's own, within the budget: two attempts each.
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 4);
+    assert!(!sb.out().join("started").exists());
+}

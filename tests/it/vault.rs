@@ -967,6 +967,24 @@ fn sealed_and_rate_limited_answers_are_retried_within_a_budget() {
     );
     assert_eq!(always.requests().len(), 3, "max_attempts = 3");
     assert!(!sb.out().join("started").exists());
+
+    // A 5xx page that is not Vault's (a proxy, a load balancer) says so, not "bad token".
+    let (port, count) = html_error_server("502 Bad Gateway");
+    sb.env("VAULT_ADDR", &format!("http://127.0.0.1:{port}"));
+    let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    assert!(
+        err.contains("hint: the server did not answer as Vault (no JSON body): check VAULT_ADDR and the proxy variables"),
+        "{err}"
+    );
+    assert!(!err.contains("invalid or expired"), "{err}");
+    assert_eq!(
+        count.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "max_attempts = 3"
+    );
+    assert!(!sb.out().join("started").exists());
 }
 
 #[test]
