@@ -165,7 +165,7 @@ fn signal_loop(set: &SigSet) {
                 if let Some(dir) = cleanup.take() {
                     let _ = std::fs::remove_dir_all(dir);
                 }
-                eprintln!("sx: stopped by {sig} before the command started");
+                say!("sx: stopped by {sig} before the command started");
                 // SAFETY: _exit ends the process without running destructors of other
                 // threads' state, which is what we want from a signal path.
                 unsafe { libc::_exit(128 + signo) };

@@ -3,6 +3,15 @@
 //! Data flows one way: [`cli`] → [`manifest`] → [`plan`] → [`resolve`] → [`inject`] →
 //! [`exec`]. Only `resolve` talks to providers; only `inject` and `exec` open secret values.
 
+/// `eprintln!` that cannot panic: when stderr is closed or full (`2>&-`, `2>/dev/full`, a
+/// reader that went away), the message is lost but the exit code still tells.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod cli;
 pub mod commands;
 pub mod error;
@@ -83,15 +92,15 @@ fn report(e: &Error, json: bool) {
             "message": e.to_string(),
             "hint": e.hint(),
         });
-        eprintln!("{line}");
+        say!("{line}");
         return;
     }
     match e {
-        Error::Manifest(m) => eprintln!("{m}"),
+        Error::Manifest(m) => say!("{m}"),
         _ => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             if let Some(h) = e.hint() {
-                eprintln!("hint: {h}");
+                say!("hint: {h}");
             }
         }
     }

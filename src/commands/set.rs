@@ -33,7 +33,7 @@ pub fn set(g: &Global, reference: &str, from_file: Option<&Path>) -> Result<u8, 
         None => {
             let mut stdin = std::io::stdin().lock();
             if stdin.is_terminal() {
-                eprintln!(
+                say!(
                     "sx: reading the value from stdin; end it with Ctrl-D (the bytes are stored as typed)"
                 );
             }
@@ -47,7 +47,7 @@ pub fn set(g: &Global, reference: &str, from_file: Option<&Path>) -> Result<u8, 
     let done = rt.block_on(provider.set(&r.path, value));
     rt.block_on(provider.release());
     done.map_err(Error::Provider)?;
-    eprintln!("sx: stored {r}");
+    say!("sx: stored {r}");
     Ok(0)
 }
 
@@ -78,6 +78,6 @@ pub fn rm(g: &Global, reference: &str, force: bool) -> Result<u8, Error> {
     };
     rt.block_on(provider.release());
     done.map_err(Error::Provider)?;
-    eprintln!("sx: removed {r}");
+    say!("sx: removed {r}");
     Ok(0)
 }

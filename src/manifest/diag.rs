@@ -90,11 +90,10 @@ impl ManifestErrors {
             writeln!(f, "{} | {}", pos.line, shown.text)?;
             writeln!(
                 f,
-                "{:gutter$} | {:pad$}{}",
+                "{:gutter$} | {}{}",
                 "",
-                "",
-                "^".repeat(shown.carets),
-                pad = shown.pad
+                " ".repeat(shown.pad),
+                "^".repeat(shown.carets)
             )?;
             if let Some(h) = &d.hint {
                 writeln!(f, "{:gutter$} = hint: {h}", "")?;
@@ -121,6 +120,7 @@ fn span_width(source: &str, span: &Range<usize>, line_text: &str, column: usize)
 
 /// A source line as shown under a diagnostic: as written, with tabs expanded and only the
 /// characters that could disturb a terminal escaped, and the caret's place in what is shown.
+/// A long line is cut to the part around the caret, marked with `…` where cut.
 struct SourceLine {
     text: String,
     /// Columns of shown text before the first caret, and how many carets.
@@ -130,9 +130,59 @@ struct SourceLine {
 
 impl SourceLine {
     const TAB: usize = 4;
+    /// Characters shown on each side of the span when a line is cut.
+    const CONTEXT: usize = 60;
+    /// Lines up to this many shown columns are shown whole.
+    const WIDTH: usize = 160;
 
     /// `line` with the characters `start..start + width` (counted in chars) underlined.
     fn new(line: &str, start: usize, width: usize) -> Self {
+        if Self::columns(line) <= Self::WIDTH {
+            let (text, pad, carets) = Self::render(line, start, width);
+            return Self {
+                text,
+                pad,
+                carets: carets.max(1),
+            };
+        }
+        // Only a window around the span is rendered, so a huge line (a minified blob, a
+        // file of NULs) costs no more than a short one.
+        let lo = start.saturating_sub(Self::CONTEXT);
+        let hi = start + width.min(Self::CONTEXT) + Self::CONTEXT;
+        let byte = |n: usize| line.char_indices().nth(n).map_or(line.len(), |(b, _)| b);
+        let (from, to) = (byte(lo), byte(hi));
+        let (text, pad, carets) = Self::render(&line[from..to], start - lo, width);
+        // Escapes widen what is shown: keep the columns around the caret.
+        let chars: Vec<char> = text.chars().collect();
+        let carets = carets.clamp(1, Self::CONTEXT);
+        let a = pad.saturating_sub(Self::CONTEXT);
+        let b = (pad + carets + Self::CONTEXT).min(chars.len());
+        let (cut_left, cut_right) = (from > 0 || a > 0, to < line.len() || b < chars.len());
+        let mut shown = String::new();
+        if cut_left {
+            shown.push('…');
+        }
+        shown.extend(&chars[a..b]);
+        if cut_right {
+            shown.push('…');
+        }
+        Self {
+            text: shown,
+            pad: pad - a + usize::from(cut_left),
+            carets,
+        }
+    }
+
+    /// How many columns `line` takes when shown (escapes counted as they are shown).
+    fn columns(line: &str) -> usize {
+        if line.len() > 4 * Self::WIDTH {
+            return usize::MAX;
+        }
+        Self::render(line, 0, 0).0.chars().count()
+    }
+
+    /// The shown text, the caret's column and width, for the chars `start..start + width`.
+    fn render(line: &str, start: usize, width: usize) -> (String, usize, usize) {
         let mut text = String::with_capacity(line.len());
         let (mut pad, mut carets, mut col) = (0, 0, 0);
         for (i, c) in line.chars().enumerate() {
@@ -157,11 +207,7 @@ impl SourceLine {
         if start >= line.chars().count() {
             pad = col;
         }
-        Self {
-            text,
-            pad,
-            carets: carets.max(1),
-        }
+        (text, pad, carets)
     }
 }
 
@@ -230,5 +276,20 @@ mod tests {
         );
         // A span at the end of the line points just past it.
         assert_eq!(show("abc", 3, 1), "abc\n   ^");
+        // A long line shows the part around the caret, however far along it is.
+        let long = format!("X = {{ value = \"{}\", bogus = 1 }}", "a".repeat(70_000));
+        let at = long.find("bogus").unwrap();
+        assert_eq!(
+            show(&long, at, 5),
+            format!(
+                "…{}\", bogus = 1 }}\n{}^^^^^",
+                "a".repeat(57),
+                " ".repeat(61)
+            )
+        );
+        assert_eq!(
+            show(&long, 0, 1),
+            format!("X = {{ value = \"{}…\n^", "a".repeat(46))
+        );
     }
 }

@@ -522,7 +522,7 @@ impl Parser<'_> {
             DeValue::String(s) => {
                 if !s.contains("://") {
                     self.err_hint(
-                        format!("{what}: `{}` is not a reference", reference::escape(s)),
+                        format!("{what}: `{}` is not a reference", reference::escape_short(s)),
                         value.span(),
                         format!(
                             "a reference looks like SCHEME://PATH; for a plain value write {} = {{ value = \"...\" }}",
@@ -628,7 +628,7 @@ impl Parser<'_> {
                 "name" => match v.get_ref() {
                     DeValue::String(s) if valid_file_name(s) => file_name = Some(s.to_string()),
                     DeValue::String(s) => self.err_hint(
-                        format!("{what}: `{}` is not a plain file name", reference::escape(s)),
+                        format!("{what}: `{}` is not a plain file name", reference::escape_short(s)),
                         v.span(),
                         "a name without `/`, not `.` or `..`; the file always lives in sx's private directory",
                     ),

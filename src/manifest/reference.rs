@@ -314,6 +314,16 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// [`escape`], cut to its first 80 characters (`…` marks the cut): for values quoted in a
+/// message, which can be as long as a pasted blob.
+pub fn escape_short(s: &str) -> String {
+    const MAX: usize = 80;
+    match s.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", escape(&s[..cut])),
+        None => escape(s),
+    }
+}
+
 /// How `c` is shown when it is not safe to print as it is; `None` when it is.
 pub fn escape_char(c: char) -> Option<String> {
     let unsafe_char = c.is_control()

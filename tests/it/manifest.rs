@@ -549,3 +549,39 @@ error: bad reference in [profiles.dev.files.K]: `Vault/Item` is not VAULT/ITEM[/
     assert_eq!(stderr(&o), want);
     assert!(!sb.out().join("started").exists());
 }
+
+#[test]
+fn a_problem_far_along_a_huge_line_shows_the_part_around_it() {
+    let sb = Sandbox::new();
+    sb.manifest(&format!(
+        "[env]\nX = {{ value = \"{}\", bogus = 1 }}\nY = \"{}\"\n",
+        "a".repeat(70_000),
+        "\u{1}".repeat(5_000)
+    ));
+    let o = sb.run(["check"]);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!(
+            "error: unknown key `bogus` in [env].X\n --> sx.toml:2:70019\n  |\n2 | …{}\", bogus = 1 }}\n  | {}^^^^^\n",
+            "a".repeat(57),
+            " ".repeat(61)
+        )),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+    // A value quoted in a message is cut too, and each line stays short.
+    assert!(
+        err.contains(&format!(
+            "error: [env].Y: `{}…` is not a reference\n",
+            "\\u{1}".repeat(80)
+        )),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+    assert!(
+        err.lines().all(|l| l.chars().count() < 500),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+}

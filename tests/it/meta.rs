@@ -141,4 +141,25 @@ fn a_closed_pipe_is_an_error_not_a_panic() {
         assert!(err.contains("cannot write to stdout"), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
+
+    // Nowhere to report an error either: the exit code still tells, no panic (101).
+    let full = || {
+        std::fs::File::options()
+            .write(true)
+            .open("/dev/full")
+            .expect("open")
+    };
+    for (args, want) in [
+        (&["get", "local://missing"][..], 1),
+        (&["exec", "--", "true", "extra"][..], 125),
+        (&["-vvv", "get", "bad"][..], 2),
+    ] {
+        sb.manifest("[env]\nT = \"local://missing\"\n");
+        let o = sb.sx(args).stderr(full()).output().expect("run sx");
+        assert_eq!(code(&o), want, "{args:?}");
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let o = sb.sx(args).stderr(writer).output().expect("run sx");
+        assert_eq!(code(&o), want, "{args:?}");
+    }
 }
