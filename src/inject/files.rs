@@ -1,9 +1,11 @@
 //! Secret files: one private directory per run on tmpfs, removed when the run ends.
 //!
 //! Layout: `BASE/sx-UID/run-PID-START-NONCE/FILE`, where BASE is `$XDG_RUNTIME_DIR` or else
-//! `/dev/shm`. A disk-backed BASE is refused unless the user allows it. PID and START (the
-//! process start time) let a later run tell whether the owner is gone, so directories left
-//! by a killed sx are swept.
+//! `/dev/shm`. A disk-backed BASE is refused unless the user allows it. The running sx holds
+//! an exclusive `flock` on its directory; a directory nobody holds a lock on was left by a
+//! killed sx and is swept by the next run. The lock, unlike the PID and START (the process
+//! start time) in the name, means the same thing from every PID namespace, so an sx in a
+//! container sharing the folder is never mistaken for a dead one.
 
 use std::ffi::CString;
 use std::fs;
@@ -24,6 +26,18 @@ const RAMFS_MAGIC: i64 = 0x8584_58f6;
 pub struct RunDir {
     path: PathBuf,
     removed: bool,
+    /// The directory, opened and locked while this run lasts (closed on exec: the command
+    /// does not inherit it).
+    _lock: Option<fs::File>,
+}
+
+/// Opens the run directory `path` itself, never through a symlink.
+fn open_dir(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+        .open(path)
 }
 
 fn shown(p: &Path) -> String {
@@ -128,17 +142,27 @@ fn sweep(user_dir: &Path) {
         let Some(rest) = name.to_str().and_then(|n| n.strip_prefix("run-")) else {
             continue;
         };
-        let mut parts = rest.split('-');
-        let (Some(pid), Some(start)) = (
-            parts.next().and_then(|p| p.parse::<u32>().ok()),
-            parts.next().and_then(|s| s.parse::<u64>().ok()),
-        ) else {
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
             continue;
         };
-        if start_time(pid) == Some(start) {
-            continue; // its sx is still running
-        }
-        match fs::remove_dir_all(entry.path()) {
+        // A lock we can take is one nobody holds: its sx is gone. We hold it while removing.
+        let held = match open_dir(&entry.path()) {
+            Ok(dir) => match dir.try_lock() {
+                Ok(()) => Some(dir),
+                Err(fs::TryLockError::WouldBlock) => continue, // its sx is still running
+                Err(fs::TryLockError::Error(e)) => {
+                    tracing::warn!("cannot lock `{}`: {e}", shown(&entry.path()));
+                    continue;
+                }
+            },
+            Err(e) => {
+                tracing::warn!("cannot open `{}`: {e}", shown(&entry.path()));
+                continue;
+            }
+        };
+        let removed = fs::remove_dir_all(entry.path());
+        drop(held);
+        match removed {
             Ok(()) => tracing::info!("removed secret files left by an earlier sx (pid {pid})"),
             Err(e) => tracing::warn!("cannot remove stale `{}`: {e}", shown(&entry.path())),
         }
@@ -155,17 +179,29 @@ impl RunDir {
         let nonce = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let path = user.join(format!("run-{pid}-{start}-{nonce:x}"));
+        // Made under a name the sweep skips, locked, then renamed: no other sx can see it
+        // unlocked. A failure on the way leaves nothing behind.
+        let name = format!("run-{pid}-{start}-{nonce:x}");
+        let staging = user.join(format!(".{name}"));
         fs::DirBuilder::new()
             .mode(0o700)
-            .create(&path)
-            .map_err(|e| Error::io(format!("cannot create `{}`", shown(&path)), e))?;
-        let dir = Self {
-            path,
+            .create(&staging)
+            .map_err(|e| Error::io(format!("cannot create `{}`", shown(&staging)), e))?;
+        let mut dir = Self {
+            path: staging,
             removed: false,
+            _lock: None,
         };
         fs::set_permissions(&dir.path, fs::Permissions::from_mode(0o700))
             .map_err(|e| Error::io(format!("cannot set the mode of `{}`", shown(&dir.path)), e))?;
+        let lock = open_dir(&dir.path)
+            .and_then(|f| f.try_lock().map(|()| f).map_err(std::io::Error::from))
+            .map_err(|e| Error::io(format!("cannot lock `{}`", shown(&dir.path)), e))?;
+        dir._lock = Some(lock);
+        let path = user.join(name);
+        fs::rename(&dir.path, &path)
+            .map_err(|e| Error::io(format!("cannot create `{}`", shown(&path)), e))?;
+        dir.path = path;
         Ok(dir)
     }
 
@@ -208,6 +244,7 @@ impl RunDir {
         let staging = RunDir {
             path: dir.to_path_buf(),
             removed: true, // a borrowed view: dropping it must not remove the directory
+            _lock: None,
         };
         let _ = fs::remove_file(dir.join(&tmp_name));
         let tmp = staging.write(&tmp_name, mode, value)?;

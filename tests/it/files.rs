@@ -123,6 +123,25 @@ fn a_killed_sx_leaves_files_that_the_next_run_sweeps() {
         "{}",
         stderr(&o)
     );
+
+    // A live run whose PID this sx cannot see (an sx in another PID namespace, sharing the
+    // folder) holds its directory's lock: it is left alone, however dead its PID looks.
+    let user_dir = file.parent().expect("dir").parent().expect("user dir");
+    let other = user_dir.join("run-4194999-1-c0ffee");
+    std::fs::create_dir(&other).expect("mkdir");
+    std::fs::write(other.join("F"), "in use elsewhere").expect("write");
+    let lock = std::fs::File::open(&other).expect("open dir");
+    lock.lock().expect("lock");
+    let o = sb.run(["exec", "--", "true"]);
+    assert_success(&o);
+    assert_eq!(
+        std::fs::read(other.join("F")).expect("still there"),
+        b"in use elsewhere"
+    );
+    drop(lock);
+    let o = sb.run(["exec", "--", "true"]);
+    assert_success(&o);
+    assert!(!other.exists(), "swept once nobody holds it");
 }
 
 /// A fresh private (0700) folder on a disk-backed file system: under the build's own temp
