@@ -89,7 +89,27 @@ impl ChildEnv {
             .iter()
             .map(|(k, v)| k.len() + v.len() + 2 + pointer)
             .sum();
-        let args: usize = argv.iter().map(|a| a.len() + 1 + pointer).sum();
+        // The kernel also copies the program's path (the longest the PATH search can try)
+        // and the two NULL pointers ending argv and envp.
+        let program = argv.first().map_or(0, |p| p.len());
+        let filename = if argv.first().is_some_and(|p| p.as_bytes().contains(&b'/')) {
+            program
+        } else {
+            let path = self
+                .vars
+                .iter()
+                .find(|(k, _)| k == "PATH")
+                .map(|(_, v)| v.as_bytes());
+            let longest_dir = path
+                .unwrap_or(b"/usr/local/bin")
+                .split(|b| *b == b':')
+                .map(|d| d.len().max(1))
+                .max()
+                .unwrap_or(1);
+            longest_dir + 1 + program
+        } + 1;
+        let args: usize =
+            argv.iter().map(|a| a.len() + 1 + pointer).sum::<usize>() + filename + 2 * pointer;
         if env + args > limit {
             return Err(Error::Inject {
                 message: format!(

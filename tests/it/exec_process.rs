@@ -674,3 +674,63 @@ fn off_a_terminal_a_signal_to_sxs_whole_group_reaches_the_command_once() {
     assert_eq!(status.code(), Some(5));
     assert_eq!(String::from_utf8(sb.read_out("count")).expect("utf8"), "1");
 }
+
+#[test]
+fn an_environment_near_the_kernel_limit_is_refused_by_sx_or_runs_never_e2big() {
+    let sb = Sandbox::new();
+    let limit: usize = String::from_utf8(
+        std::process::Command::new("getconf")
+            .arg("ARG_MAX")
+            .output()
+            .expect("getconf")
+            .stdout,
+    )
+    .expect("utf8")
+    .trim()
+    .parse()
+    .expect("ARG_MAX");
+    // Values of 120000 bytes (each under the kernel's 128 KiB string limit), from files,
+    // filling the limit to within 10 kB, and a pad whose size walks across what is left.
+    let chunk = "x".repeat(120_000);
+    let mut manifest = String::from("[env]\n");
+    for i in 0..(limit - 10_000) / 120_000 {
+        sb.write(&format!("v{i}"), &chunk);
+        manifest.push_str(&format!(
+            "V{i} = \"file://{}\"\n",
+            sb.path().join(format!("v{i}")).display()
+        ));
+    }
+    manifest.push_str(&format!(
+        "PAD = \"file://{}\"\n",
+        sb.path().join("pad").display()
+    ));
+    sb.manifest(&manifest);
+    let run = |pad: usize| {
+        sb.write("pad", "p".repeat(pad));
+        sb.run(["exec", "--", "true"])
+    };
+    let refused = |o: &std::process::Output| {
+        code(o) == 125 && stderr(o).contains("more than the kernel's limit")
+    };
+    // The smallest pad sx refuses, by bisection (sx's own check is monotonic in the size).
+    let (mut ok, mut bad) = (0usize, 120_000usize);
+    assert!(refused(&run(bad)), "{}", stderr(&run(bad)));
+    while bad - ok > 1 {
+        let mid = (ok + bad) / 2;
+        if refused(&run(mid)) {
+            bad = mid
+        } else {
+            ok = mid
+        }
+    }
+    // Just under it the command runs: the kernel accepts what sx lets through.
+    for pad in ok.saturating_sub(40)..=ok {
+        let o = run(pad);
+        assert!(
+            !stderr(&o).contains("Argument list too long"),
+            "pad {pad}: {}",
+            stderr(&o)
+        );
+        assert_success(&o);
+    }
+}
