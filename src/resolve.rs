@@ -429,9 +429,28 @@ fn parse_json(value: &SecretValue, reference: &str) -> Result<Json, ProviderErro
 }
 
 fn json_bytes(v: &Json) -> SecretValue {
+    /// Counts what would be written, to size the buffer once.
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
     match v {
         Json::String(s) => SecretValue::from_slice(s.as_bytes()),
-        other => SecretValue::new(serde_json::to_vec(other).unwrap_or_default()),
+        other => {
+            // Written into a buffer of the exact size: a growing one would leave copies of
+            // the secret in the freed, unwiped blocks it outgrew.
+            let mut count = Count(0);
+            let _ = serde_json::to_writer(&mut count, other);
+            let mut out = Vec::with_capacity(count.0);
+            let _ = serde_json::to_writer(&mut out, other);
+            SecretValue::new(out)
+        }
     }
 }
 
