@@ -99,19 +99,30 @@ impl fmt::Display for ResolveErrors {
             self.total,
             if self.total == 1 { "y" } else { "ies" }
         )?;
+        // Entries that failed the same way (one provider that cannot log in, say) are listed
+        // together above the one error, in the order they first appear.
+        let mut groups: Vec<(String, Option<&str>, Vec<&EntryFailure>)> = Vec::new();
         for fail in &self.failures {
-            if fail.reference.is_empty() {
-                write!(f, "\n  {}\n    {}", fail.entry, fail.error)?;
-            } else {
-                write!(
-                    f,
-                    "\n  {}: {}\n    {}",
-                    fail.entry,
-                    escape(&fail.reference),
-                    fail.error
-                )?;
+            let error = fail.error.to_string();
+            let hint = fail.error.hint.as_deref();
+            match groups
+                .iter_mut()
+                .find(|(e, h, _)| *e == error && *h == hint)
+            {
+                Some((_, _, entries)) => entries.push(fail),
+                None => groups.push((error, hint, vec![fail])),
             }
-            if let Some(h) = &fail.error.hint {
+        }
+        for (error, hint, entries) in groups {
+            for fail in entries {
+                if fail.reference.is_empty() {
+                    write!(f, "\n  {}", fail.entry)?;
+                } else {
+                    write!(f, "\n  {}: {}", fail.entry, escape(&fail.reference))?;
+                }
+            }
+            write!(f, "\n    {error}")?;
+            if let Some(h) = hint {
                 write!(f, "\n    hint: {h}")?;
             }
         }

@@ -180,8 +180,38 @@ pub fn assemble(
     if failures.is_empty() {
         Ok(outcome)
     } else {
+        // The run fails anyway: list the values that could not have been passed either.
+        let mut failures = failures;
+        failures.extend(env_problems(&outcome));
         Err(ResolveErrors { failures, total })
     }
+}
+
+/// Resolved values that cannot be environment variables (a NUL byte, more than the kernel
+/// takes in one variable), as entry failures.
+pub fn env_problems(outcome: &Outcome) -> Vec<EntryFailure> {
+    let mut probe = crate::inject::env::ChildEnv::default();
+    outcome
+        .entries
+        .iter()
+        .filter(|e| e.target == Target::Env)
+        .filter_map(|e| {
+            let err = probe.set(&e.name, e.value.expose()).err()?;
+            let label = format!("env {}", e.name);
+            let message = err.to_string();
+            let message = message
+                .strip_prefix(&format!("{label}: "))
+                .unwrap_or(&message)
+                .to_owned();
+            let mut error = ProviderError::new(ErrorKind::Malformed, message);
+            error.hint = err.hint().map(str::to_owned);
+            Some(EntryFailure {
+                entry: label,
+                reference: String::new(),
+                error,
+            })
+        })
+        .collect()
 }
 
 /// Everything [`assemble`] found, failed or not: `sx check` reports it all.

@@ -28,25 +28,7 @@ pub fn run(g: &Global, timeout: Duration) -> Result<u8, Error> {
         mut failures,
         total,
     } = resolve::assemble_all(&plan, &fetched);
-    let mut probe = crate::inject::env::ChildEnv::default();
-    for e in outcome
-        .entries
-        .iter()
-        .filter(|e| e.target == crate::plan::Target::Env)
-    {
-        if let Err(err) = probe.set(&e.name, e.value.expose()) {
-            let mut pe = crate::error::ProviderError::new(
-                crate::error::ErrorKind::Malformed,
-                err.to_string(),
-            );
-            pe.hint = err.hint().map(str::to_owned);
-            failures.push(crate::error::EntryFailure {
-                entry: format!("env {}", e.name),
-                reference: String::new(),
-                error: pe,
-            });
-        }
-    }
+    failures.extend(resolve::env_problems(&outcome));
     let skipped = outcome.skipped;
     let problem_of = |label: &str| {
         failures

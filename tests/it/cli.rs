@@ -273,11 +273,27 @@ fn check_fails_on_values_exec_could_not_pass() {
     let o = sb.run(["check"]);
     assert_eq!(code(&o), 1);
     assert!(
-        stdout(&o).contains("FAILED: malformed: env WITH_NUL: the value contains a NUL byte"),
+        stdout(&o).contains("FAILED: malformed: the value contains a NUL byte"),
         "{}",
         stdout(&o)
     );
     assert!(stderr(&o).contains("[files.WITH_NUL]"), "{}", stderr(&o));
+
+    // exec lists it with the failures of the other entries: every problem in one run.
+    sb.manifest("[env]\nWITH_NUL = \"local://nul\"\nMISSING = \"local://missing\"\n");
+    let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
+    assert_eq!(code(&o), 125);
+    assert_eq!(
+        stderr(&o),
+        "error: could not resolve 2 of 2 entries\n  \
+         env MISSING: local://missing\n    \
+         not found: no secret `missing` in the local store\n    \
+         hint: `sx ls local://` lists the names; `sx set local://NAME` adds one\n  \
+         env WITH_NUL\n    \
+         malformed: the value contains a NUL byte, which an environment variable cannot hold\n    \
+         hint: deliver it as a file: move the entry to [files.WITH_NUL] and read the path from $WITH_NUL\n"
+    );
+    assert!(!sb.out().join("started").exists());
 }
 
 #[test]

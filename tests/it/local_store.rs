@@ -145,6 +145,16 @@ fn identities_come_from_the_environment_and_a_wrong_one_is_a_clear_error() {
          authentication failed: cannot read age identity `/nonexistent/identity.txt` (from SX_AGE_IDENTITY_FILE): No such file or directory (os error 2)\n    \
          hint: fix or unset SX_AGE_IDENTITY_FILE\n"
     );
+    // Entries failing the same way share one error, not one copy each.
+    wrong.manifest("[env]\nA = \"local://a\"\nB = \"local://b\"\n[files.C]\nref = \"local://c\"\n");
+    let o = wrong.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    assert_eq!(
+        stderr(&o),
+        "error: could not resolve 3 of 3 entries\n  env A: local://a\n  env B: local://b\n  files C: local://c\n    \
+         authentication failed: cannot read age identity `/nonexistent/identity.txt` (from SX_AGE_IDENTITY_FILE): No such file or directory (os error 2)\n    \
+         hint: fix or unset SX_AGE_IDENTITY_FILE\n"
+    );
 
     sb.env("SX_AGE_IDENTITY_FILE", moved.to_str().expect("utf8"));
     assert_eq!(sb.run(["get", "local://k"]).stdout, b"v");
