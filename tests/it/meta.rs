@@ -91,6 +91,47 @@ fn every_toml_snippet_in_the_docs_is_a_valid_manifest() {
 }
 
 #[test]
+fn the_settings_table_in_the_manifest_docs_lists_what_each_type_accepts() {
+    let doc = std::fs::read_to_string(root().join("docs/manifest.md")).expect("read");
+    let sb = Sandbox::new();
+    let mut checked = 0;
+    for row in doc.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let (ty, settings) = (cells[1].trim_matches('`'), cells[2]);
+        // Only the settings table: its second column lists settings or says none.
+        if !(settings == "none" || settings.starts_with('`') || settings.starts_with("the same"))
+            || cells.len() != 5
+        {
+            continue;
+        }
+        let listed: Vec<&str> = if settings == "none" {
+            Vec::new()
+        } else if settings.starts_with("the same settings as") {
+            continue; // aws-ssm: checked through aws-sm, which shares the code
+        } else {
+            settings.split(", ").map(|s| s.trim_matches('`')).collect()
+        };
+        sb.manifest(&format!("[providers.{ty}]\nnot_a_setting = 1\n"));
+        let o = sb.run(["check"]);
+        let err = stderr(&o);
+        let accepted: Vec<&str> = err
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("= hint: expected one of "))
+            .map_or_else(Vec::new, |list| list.split(", ").collect());
+        let mut listed_sorted = listed.clone();
+        listed_sorted.sort_unstable();
+        let mut accepted_sorted = accepted.clone();
+        accepted_sorted.sort_unstable();
+        assert_eq!(
+            listed_sorted, accepted_sorted,
+            "docs/manifest.md row for `{ty}`: {err}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 8, "rows checked");
+}
+
+#[test]
 fn the_demo_runs_from_a_clean_checkout() {
     let demo = root().join("examples/demo");
     let sb = Sandbox::new();
