@@ -337,7 +337,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         }
     };
     if !(0.0..=86_400.0 * 365.0).contains(&secs) || secs == 0.0 {
-        return Err(format!("`{s}` is out of range"));
+        return Err(format!(
+            "`{s}` is out of range: give more than 0 and at most 365 days (8760h)"
+        ));
     }
     Ok(Duration::from_secs_f64(secs))
 }

@@ -431,7 +431,7 @@ impl Provider {
             Self::Vault(p) => p.list(prefix).await,
             Self::GcpSm(p) => p.list(prefix).await,
             Self::Env(_) | Self::File(_) | Self::Op(_) | Self::AzureKv(_) => {
-                Err(unsupported("listing"))
+                Err(self.unsupported("listing"))
             }
         }
     }
@@ -444,7 +444,7 @@ impl Provider {
             Self::Vault(p) => p.set(path, value).await,
             Self::GcpSm(p) => p.set(path, value).await,
             Self::Env(_) | Self::File(_) | Self::Op(_) | Self::AzureKv(_) => {
-                Err(unsupported("writing"))
+                Err(self.unsupported("writing"))
             }
         }
     }
@@ -458,7 +458,7 @@ impl Provider {
             Self::Vault(p) => p.remove(path, force).await,
             Self::GcpSm(p) => p.remove(path, None).await,
             Self::Env(_) | Self::File(_) | Self::Op(_) | Self::AzureKv(_) => {
-                Err(unsupported("deleting"))
+                Err(self.unsupported("deleting"))
             }
         }
     }
@@ -557,9 +557,36 @@ pub fn credential(value: &str, what: &str) -> Result<SecretValue, ProviderError>
     Ok(SecretValue::from_slice(trimmed))
 }
 
-fn unsupported(what: &str) -> ProviderError {
-    ProviderError::new(
-        ErrorKind::Unsupported,
-        format!("this provider does not support {what}"),
-    )
+impl Provider {
+    fn type_name(&self) -> &'static str {
+        match self {
+            Self::Local(_) => "local",
+            Self::Env(_) => "env",
+            Self::File(_) => "file",
+            Self::AwsSm(_) => "aws-sm",
+            Self::AwsSsm(_) => "aws-ssm",
+            Self::Vault(_) => "vault",
+            Self::GcpSm(_) => "gcp-sm",
+            Self::Op(_) => "op",
+            Self::AzureKv(_) => "azure-kv",
+        }
+    }
+
+    fn unsupported(&self, what: &str) -> ProviderError {
+        let ty = self.type_name();
+        let hint = match self {
+            Self::Op(_) => {
+                "manage 1Password items with 1Password itself (the app or `op`); sx reads them"
+            }
+            Self::AzureKv(_) => "manage Key Vault secrets with `az keyvault secret`; sx reads them",
+            _ => {
+                "sx reads these; local, aws-sm, aws-ssm, vault and gcp-sm can also be listed, written and deleted"
+            }
+        };
+        ProviderError::new(
+            ErrorKind::Unsupported,
+            format!("the {ty} provider does not support {what}"),
+        )
+        .hint(hint)
+    }
 }

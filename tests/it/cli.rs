@@ -113,6 +113,32 @@ fn a_bad_command_line_reference_is_a_usage_error_even_under_a_manifest() {
         assert_eq!((code(&o), stderr(&o).as_str()), (2, want), "{args:?}");
     }
 
+    // A bare name: the hint shows a reference, not manifest syntax.
+    let o = sb.run(["get", "api-token"]);
+    assert_eq!(
+        (code(&o), stderr(&o).as_str()),
+        (
+            2,
+            "error: bad reference: `api-token` is not a reference\nhint: a reference looks like SCHEME://PATH, e.g. `local://api-token`\n"
+        )
+    );
+    // A provider that only reads says which one it is and where writes go.
+    let o = sb.run(["ls", "env://"]);
+    assert_eq!(
+        (code(&o), stderr(&o).as_str()),
+        (
+            1,
+            "error: not supported: the env provider does not support listing\nhint: sx reads these; local, aws-sm, aws-ssm, vault and gcp-sm can also be listed, written and deleted\n"
+        )
+    );
+    let o = sb.run(["exec", "--timeout", "0s", "--", "true"]);
+    assert_eq!(code(&o), 125, "exec's own usage errors are 125");
+    assert!(
+        stderr(&o).contains("`0s` is out of range: give more than 0 and at most 365 days (8760h)"),
+        "{}",
+        stderr(&o)
+    );
+
     sb.init_local();
     let o = sb.run(["get", "local://missing"]);
     assert_eq!(code(&o), 1);
