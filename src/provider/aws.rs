@@ -307,7 +307,10 @@ where
                 "{what}: cannot reach the {service} endpoint (region {region}): {}",
                 escape(&crate::error::error_chain(e))
             ),
-        ),
+        )
+        .hint(format!(
+            "check the network, `endpoint` in [providers.{service}] or AWS_ENDPOINT_URL, and the proxy variables (HTTPS_PROXY, NO_PROXY)"
+        )),
         _ => ProviderError::new(
             ErrorKind::Other,
             format!("{what}: {}", escape(&crate::error::error_chain(e))),
@@ -363,7 +366,11 @@ pub fn service_error(
     };
     let err = ProviderError::new(
         kind,
-        format!("{what} (region {region}): {code}: {}", escape(msg)),
+        if msg.is_empty() {
+            format!("{what} (region {region}): {code}")
+        } else {
+            format!("{what} (region {region}): {code}: {}", escape(msg))
+        },
     );
     let hint = match (kind, code) {
         (ErrorKind::NotFound, "InvalidRequestException") => {

@@ -59,13 +59,21 @@ impl AwsSsm {
     }
 
     fn not_found(&self, name: &str) -> ProviderError {
-        aws::service_error(
+        let e = aws::service_error(
             "ParameterNotFound",
             "",
             &format!("parameter `{}`", escape(name)),
             &self.region,
             SERVICE,
-        )
+        );
+        if name.starts_with('/') {
+            return e;
+        }
+        // `aws-ssm://app/db` names `app/db`; most parameters are `/app/db`.
+        e.hint(format!(
+            "a name that starts with `/` takes three slashes: aws-ssm:///{}",
+            escape(name)
+        ))
     }
 
     pub async fn fetch_batch(&self, requests: &[Request]) -> Vec<Answer> {
@@ -213,7 +221,11 @@ impl AwsSsm {
                     self.region
                 ),
             )
-            .hint("check the path; it must start with `/`, e.g. aws-ssm:///app/prod/"));
+            .hint(if path.starts_with('/') {
+                "check the path, and that it names a folder of parameters (an import reads every parameter under it, not one)".to_owned()
+            } else {
+                format!("a path that starts with `/` takes three slashes: aws-ssm:///{}", escape(path))
+            }));
         }
         // Keys are names relative to the path (`db/password` under `/app/prod/`), which the
         // import turns into variable names.

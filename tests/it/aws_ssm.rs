@@ -181,6 +181,33 @@ fn plain_references_are_read_ten_per_call_and_versions_pin() {
         "{err}"
     );
     assert!(err.contains("parameter `/batch/versioned:9`"), "{err}");
+
+    // Two slashes name `batch/p1`, not `/batch/p1`: the hint shows the three-slash form.
+    let o = sb.run(["get", "aws-ssm://batch/p1"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        stderr(&o),
+        "error: could not resolve 1 of 1 entry\n  get: aws-ssm://batch/p1\n    \
+         not found: parameter `batch/p1` (region us-east-1): ParameterNotFound\n    \
+         hint: a name that starts with `/` takes three slashes: aws-ssm:///batch/p1\n"
+    );
+
+    // Nothing listening at the endpoint: unreachable, with where to look.
+    let unused = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = unused.local_addr().expect("addr").port();
+    drop(unused);
+    let closed = moto.sandbox(&format!("http://127.0.0.1:{port}"));
+    let o = closed.run(["get", "aws-ssm:///batch/p1"]);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains("unreachable: parameter `/batch/p1`: cannot reach the aws-ssm endpoint (region us-east-1): "),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("hint: check the network, `endpoint` in [providers.aws-ssm] or AWS_ENDPOINT_URL, and the proxy variables (HTTPS_PROXY, NO_PROXY)\n"),
+        "{err}"
+    );
 }
 
 #[test]
