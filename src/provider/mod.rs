@@ -115,6 +115,14 @@ impl ProviderType {
                     Some("give a value, or leave the key out to read the current version".into()),
                 ));
             }
+            if self == Self::Vault && k == "version" && !v.parse::<u64>().is_ok_and(|n| n > 0) {
+                return Err(r.query_error(
+                    i,
+                    true,
+                    format!("`?version={}` is not a version number", escape(v)),
+                    Some("KV v2 versions are numbers from 1, e.g. ?version=3".into()),
+                ));
+            }
             if !self.query_keys().contains(&k.as_str()) {
                 let allowed = self.query_keys();
                 let hint = if allowed.is_empty() {

@@ -86,7 +86,7 @@ fn three_bad_references_give_three_errors() {
 fn every_provider_checks_its_reference_shape_at_plan_time() {
     let sb = Sandbox::new();
     sb.manifest(
-        "[env]\nA = \"azure-kv://only-a-vault\"\nB = \"op://Vault/Item\"\nC = \"gcp-sm://just-a-project\"\nD = \"vault://no-path\"\nE = \"azur-kv://acme/x\"\n",
+        "[env]\nA = \"azure-kv://only-a-vault\"\nB = \"op://Vault/Item\"\nC = \"gcp-sm://just-a-project\"\nD = \"vault://no-path\"\nE = \"azur-kv://acme/x\"\nF = \"vault://secret/app?version=abc\"\n",
     );
     let o = sb.run(["exec", "--", "true"]);
     assert_eq!(code(&o), 125);
@@ -106,7 +106,15 @@ fn every_provider_checks_its_reference_shape_at_plan_time() {
     assert!(err.contains("`no-path` is not MOUNT/PATH"), "{err}");
     assert!(err.contains("unknown scheme `azur-kv`"), "{err}");
     assert!(err.contains("sx.toml:2:17"), "{err}");
-    assert!(err.contains("5 problems in"), "{err}");
+    assert!(
+        err.contains("error: bad reference in [env].F: `?version=abc` is not a version number\n --> sx.toml:7:"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: KV v2 versions are numbers from 1, e.g. ?version=3"),
+        "{err}"
+    );
+    assert!(err.contains("6 problems in"), "{err}");
 }
 
 #[test]
