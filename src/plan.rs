@@ -266,7 +266,18 @@ impl<'m> Planner<'m> {
                     None => format!("unknown scheme `{}`", escape(scheme)),
                 };
                 let declared: Vec<_> = self.decls.iter().map(|d| d.name.as_str()).collect();
-                let hint = if declared.is_empty() {
+                let near = decl.is_none().then(|| {
+                    crate::manifest::diag::did_you_mean(
+                        scheme,
+                        ProviderType::ALL
+                            .map(ProviderType::name)
+                            .into_iter()
+                            .chain(declared.iter().copied()),
+                    )
+                });
+                let hint = if let Some(Some(near)) = near {
+                    format!("did you mean `{near}://`?")
+                } else if declared.is_empty() {
                     format!(
                         "use a provider type ({}) or declare [providers.{scheme}] with a `type`",
                         type_names()

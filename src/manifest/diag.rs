@@ -30,6 +30,20 @@ impl Diagnostic {
     }
 }
 
+/// The candidate `word` is most likely a typo of, if one is close: for "did you mean" hints.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
 /// A line and column, both starting at 1; the column counts characters, not bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Position {

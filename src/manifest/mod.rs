@@ -329,7 +329,10 @@ impl Parser<'_> {
                 }
             ),
             key.span(),
-            format!("expected one of {list}"),
+            match diag::did_you_mean(key.get_ref(), allowed.iter().copied()) {
+                Some(near) => format!("did you mean `{near}`? expected one of {list}"),
+                None => format!("expected one of {list}"),
+            },
         );
     }
 

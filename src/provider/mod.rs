@@ -337,7 +337,15 @@ impl SettingsReader<'_> {
             let hint = if known.is_empty() {
                 format!("the `{}` provider takes no settings", self.context)
             } else {
-                format!("expected one of {}", known.join(", "))
+                match crate::manifest::diag::did_you_mean(&s.key, known.iter().copied()) {
+                    Some(near) => {
+                        format!(
+                            "did you mean `{near}`? expected one of {}",
+                            known.join(", ")
+                        )
+                    }
+                    None => format!("expected one of {}", known.join(", ")),
+                }
             };
             self.diags.push(
                 Diagnostic::new(

@@ -34,7 +34,7 @@ fn an_unknown_key_is_reported_with_line_column_and_source() {
     let err = stderr(&o);
     let want = "error: unknown key `mdoe` in [files.KEY]\n --> ";
     assert!(err.contains(want), "{err}");
-    assert!(err.contains("sx.toml:6:1\n  |\n6 | mdoe = \"0400\"\n  | ^^^^\n  = hint: expected one of `ref`, `mode`, `name`, `optional`"), "{err}");
+    assert!(err.contains("sx.toml:6:1\n  |\n6 | mdoe = \"0400\"\n  | ^^^^\n  = hint: did you mean `mode`? expected one of `ref`, `mode`, `name`, `optional`"), "{err}");
     // Other commands report the same problem with exit code 1.
     assert_eq!(code(&sb.run(["check"])), 1);
 }
@@ -379,7 +379,7 @@ fn bad_provider_settings_do_not_hide_the_reference_problems() {
   |
 2 | regoin = "eu-west-1"
   | ^^^^^^
-  = hint: expected one of region, profile, endpoint, role_arn, max_attempts, connect_timeout, timeout, concurrency, batch
+  = hint: did you mean `region`? expected one of region, profile, endpoint, role_arn, max_attempts, connect_timeout, timeout, concurrency, batch
 
 error: `max_attempts` for provider type `aws-sm` must be an integer, not a string
  --> sx.toml:3:16
@@ -507,7 +507,7 @@ error: bad reference in [env].B: unknown scheme `azur-kv`
   |
 3 | B = "azur-kv://acme/b"
   |      ^^^^^^^
-  = hint: use a provider type (local, env, file, aws-sm, aws-ssm, gcp-sm, vault, azure-kv, op) or declare [providers.azur-kv] with a `type`
+  = hint: did you mean `azure-kv://`?
 
 error: bad reference in [profiles.staging.env].A: `bad name` is not a valid local secret name
  --> sx.toml:6:14

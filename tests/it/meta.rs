@@ -132,6 +132,23 @@ fn the_settings_table_in_the_manifest_docs_lists_what_each_type_accepts() {
 }
 
 #[test]
+fn the_error_example_in_the_manifest_docs_is_what_sx_prints() {
+    let doc = std::fs::read_to_string(root().join("docs/manifest.md")).expect("read");
+    let block_after = |marker: &str| {
+        let start = doc.find(marker).expect("marker") + marker.len();
+        let body = doc[start..].split_once("```text\n").expect("block").1;
+        body.split_once("```").expect("block end").0.to_owned()
+    };
+    let manifest = block_after("For this manifest:");
+    let printed = block_after("`sx check` prints:");
+    let sb = Sandbox::new();
+    sb.manifest(&manifest);
+    let o = sb.run(["check"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(stderr(&o), printed);
+}
+
+#[test]
 fn the_demo_runs_from_a_clean_checkout() {
     let demo = root().join("examples/demo");
     let sb = Sandbox::new();
