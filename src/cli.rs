@@ -62,6 +62,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Manifest to read [default: the nearest sx.toml from the working directory upward]
     #[arg(
