@@ -235,6 +235,40 @@ pub fn load(path: &Path) -> Result<Manifest, Error> {
     Ok(manifest)
 }
 
+/// After a table header that does not parse (`[env` with no `]`), the keys under it land at
+/// the top level; an "unknown key" for each would only repeat the header's error.
+fn drop_keys_under_broken_headers(source: &str, diags: &mut Vec<Diagnostic>) {
+    let line_start = |at: usize| {
+        source[..at.min(source.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1)
+    };
+    let is_header = |start: usize| source[start..].trim_start().starts_with('[');
+    let broken: Vec<usize> = diags
+        .iter()
+        .filter(|d| d.message.starts_with("invalid TOML"))
+        .filter_map(|d| d.span.as_ref().map(|s| line_start(s.start)))
+        .filter(|&start| is_header(start))
+        .collect();
+    if broken.is_empty() {
+        return;
+    }
+    // The header lines, in order, to find the section a key is in.
+    let headers: Vec<usize> = std::iter::once(0)
+        .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+        .filter(|&start| start < source.len() && is_header(start))
+        .collect();
+    diags.retain(|d| {
+        let top_level_key =
+            d.message.starts_with("unknown key") && d.message.ends_with("at the top level");
+        let Some(span) = d.span.as_ref().filter(|_| top_level_key) else {
+            return true;
+        };
+        let section = headers.iter().rev().find(|&&h| h <= span.start);
+        !section.is_some_and(|h| broken.contains(h))
+    });
+}
+
 /// Parses manifest text, returning what could be read and every problem found.
 pub fn parse(path: &Path, source: String) -> (Manifest, Vec<Diagnostic>) {
     let mut diags = Vec::new();
@@ -268,6 +302,7 @@ pub fn parse(path: &Path, source: String) -> (Manifest, Vec<Diagnostic>) {
             &["providers", "env", "files", "import", "profiles"],
         );
         let profiles = p.profiles(&root);
+        drop_keys_under_broken_headers(&source, &mut diags);
         (base, profiles)
     };
     (

@@ -593,3 +593,19 @@ fn a_problem_far_along_a_huge_line_shows_the_part_around_it() {
         &err[..err.len().min(2000)]
     );
 }
+
+#[test]
+fn keys_under_a_broken_header_are_not_reported_again_at_the_top_level() {
+    let sb = Sandbox::new();
+    sb.manifest("bogus = 1\n[env\nA = \"env://HOME\"\n\n[files]\nB = 1\n");
+    let o = sb.run(["check"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        stderr(&o),
+        "error: unknown key `bogus` at the top level\n --> sx.toml:1:1\n  |\n1 | bogus = 1\n  | ^^^^^\n  \
+         = hint: expected one of `providers`, `env`, `files`, `import`, `profiles`\n\n\
+         error: invalid TOML: unclosed table, expected `]`\n --> sx.toml:2:5\n  |\n2 | [env\n  |     ^\n\n\
+         error: [files.B] must be a table\n --> sx.toml:6:5\n  |\n6 | B = 1\n  |     ^\n\n\
+         3 problems in sx.toml\n"
+    );
+}
