@@ -242,6 +242,14 @@ impl AwsSm {
     pub async fn remove(&self, name: &str, force: bool) -> Result<(), ProviderError> {
         let mut req = self.client.delete_secret().secret_id(name);
         if force {
+            // A forced delete of a secret that does not exist succeeds without a word, so a
+            // typo would look like a delete: make sure there is something to delete.
+            self.client
+                .describe_secret()
+                .secret_id(name)
+                .send()
+                .await
+                .map_err(|e| self.err(&e, name))?;
             req = req.force_delete_without_recovery(true);
         }
         req.send().await.map(|_| ()).map_err(|e| self.err(&e, name))

@@ -335,6 +335,15 @@ fn versions_stages_and_deleted_secrets() {
         "{}",
         stderr(&o)
     );
+    // A forced delete of a name that is not there (a typo) is not reported as done.
+    let o = sb.run(["rm", "--force", "aws-sm://versions/forcde"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("not found: secret `versions/forcde`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("removed"), "{}", stderr(&o));
 }
 
 #[test]
