@@ -221,7 +221,30 @@ pub fn check_path(path: &str) -> Result<(), (String, Option<String>)> {
             Some("write vault://MOUNT/PATH, e.g. vault://secret/app#token".into()),
         ));
     }
+    if path.ends_with('/') {
+        return Err((
+            format!("`{}` names a folder, not a secret", escape(path)),
+            Some(format!(
+                "drop the trailing `/`; `sx ls vault://{}` lists what is in it",
+                escape(path)
+            )),
+        ));
+    }
     Ok(())
+}
+
+/// For a read that found nothing: where to look.
+fn not_found_hint(mount: &str, rel: &str) -> String {
+    let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
+    let folder = if parent.is_empty() {
+        mount.to_owned()
+    } else {
+        format!("{mount}{parent}/")
+    };
+    format!(
+        "`sx ls vault://{}` lists the secrets there",
+        escape(&folder)
+    )
 }
 
 /// What a mount is, from `sys/internal/ui/mounts/PATH`.
@@ -716,10 +739,12 @@ impl Vault {
                 }
                 if !status.is_success() {
                     let e = self.status_error(status, &body, &what);
-                    return Err(if status == StatusCode::NOT_FOUND && version.is_some() {
-                        e.hint("no such version of this secret")
-                    } else {
-                        e
+                    return Err(match status {
+                        StatusCode::NOT_FOUND if version.is_some() => {
+                            e.hint("no such version of this secret")
+                        }
+                        StatusCode::NOT_FOUND => e.hint(not_found_hint(&mount.path, rel)),
+                        _ => e,
                     });
                 }
                 json_value(&body["data"]["data"], &what)
@@ -736,7 +761,12 @@ impl Vault {
                 }
                 let (status, body) = self.call(Method::GET, &r.path, None, true).await?;
                 if !status.is_success() {
-                    return Err(self.status_error(status, &body, &what));
+                    let e = self.status_error(status, &body, &what);
+                    return Err(if status == StatusCode::NOT_FOUND {
+                        e.hint(not_found_hint(&mount.path, rel))
+                    } else {
+                        e
+                    });
                 }
                 json_value(&body["data"], &what)
             }

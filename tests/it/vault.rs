@@ -88,6 +88,34 @@ fn kv_v1_and_v2_read_alike_with_versions_and_clear_errors() {
         err.contains("no secrets engine is mounted at `nomount`"),
         "{err}"
     );
+
+    // A missing secret says where to look; a trailing slash names a folder.
+    sb.manifest("[env]\nDIR = \"vault://kv2t/team/\"\n");
+    let o = sb.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    assert!(
+        stderr(&o).contains(
+            "error: bad reference in [env].DIR: `kv2t/team/` names a folder, not a secret"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    sb.manifest("[env]\nM1 = \"vault://kv1t/team/nope\"\nM2 = \"vault://kv2t/nope#token\"\n");
+    let o = sb.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "  env M1: vault://kv1t/team/nope\n    not found: vault `kv1t/team/nope`: not found at {}\n    \
+             hint: `sx ls vault://kv1t/team/` lists the secrets there\n",
+            bao.addr()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: `sx ls vault://kv2t/` lists the secrets there\n"),
+        "{err}"
+    );
 }
 
 #[test]
