@@ -154,7 +154,7 @@ pub async fn load(c: &Config, service: &str) -> Result<SdkConfig, ProviderError>
     };
 
     let credentials = match &c.profile {
-        Some(p) => profile_credentials(p, &region).await?,
+        Some(p) => profile_credentials(p, &region, "`profile` in the manifest").await?,
         None => default_credentials(&region).await?,
     };
 
@@ -212,28 +212,44 @@ async fn default_credentials(region: &Region) -> Result<Credentials, ProviderErr
         .region(region.clone())
         .build()
         .await;
-    // Name the profile in use, so a typo is visible.
-    let profile_note = std::env::var("AWS_PROFILE")
-        .ok()
-        .filter(|p| !p.is_empty())
-        .map_or_else(String::new, |p| format!(" (profile `{}`)", escape(&p)));
-    tokio::time::timeout(CREDENTIALS_DEADLINE, chain.provide_credentials())
+    let found = tokio::time::timeout(CREDENTIALS_DEADLINE, chain.provide_credentials())
         .await
-        .map_err(|_| ())
-        .and_then(|r| r.map_err(|_| ()))
-        .map_err(|()| {
-            ProviderError::new(
-                ErrorKind::Auth,
-                format!("no AWS credentials found{profile_note}; tried {SOURCES}"),
-            )
-            .hint("set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, run `aws sso login`, or run where a role is attached")
-        })
+        .ok()
+        .and_then(Result::ok);
+    if let Some(credentials) = found {
+        return Ok(credentials);
+    }
+    // With AWS_PROFILE set, that profile is most likely what the user meant: say why it
+    // gave nothing (not defined, an expired SSO session), not only that nothing was found.
+    let Some(profile) = std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()) else {
+        return Err(ProviderError::new(
+            ErrorKind::Auth,
+            format!("no AWS credentials found; tried {SOURCES}"),
+        )
+        .hint("set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, run `aws sso login`, or run where a role is attached"));
+    };
+    let why = match profile_credentials(&profile, region, "AWS_PROFILE").await {
+        Ok(_) => "it gave no credentials in time".to_owned(),
+        Err(e) => e.message,
+    };
+    Err(ProviderError::new(
+        ErrorKind::Auth,
+        format!("no AWS credentials found; tried {SOURCES}; {why}"),
+    )
+    .hint(format!(
+        "check that ~/.aws/config or ~/.aws/credentials has the profile `{0}` (AWS_PROFILE), or run `aws sso login --profile {0}` for an SSO profile",
+        escape(&profile)
+    )))
 }
 
 /// The credentials of the profile the manifest names, and only those: like `aws --profile`,
 /// a named profile wins over keys in the environment, and a missing one is an error rather
 /// than a quiet switch to another identity.
-async fn profile_credentials(profile: &str, region: &Region) -> Result<Credentials, ProviderError> {
+async fn profile_credentials(
+    profile: &str,
+    region: &Region,
+    named_by: &str,
+) -> Result<Credentials, ProviderError> {
     let conf = ProviderConfig::without_region().with_region(Some(region.clone()));
     let provider = ProfileFileCredentialsProvider::builder()
         .configure(&conf)
@@ -248,7 +264,7 @@ async fn profile_credentials(profile: &str, region: &Region) -> Result<Credentia
             ProviderError::new(
                 ErrorKind::Auth,
                 format!(
-                    "no AWS credentials from profile `{shown}` (`profile` in the manifest): {}",
+                    "no AWS credentials from profile `{shown}` ({named_by}): {}",
                     escape(&e)
                 ),
             )

@@ -457,6 +457,30 @@ fn a_profile_named_in_the_manifest_wins_over_keys_in_the_environment() {
         1,
         "no request without credentials"
     );
+
+    // AWS_PROFILE naming a missing profile, with no keys: the profile is named as the cause.
+    let mut bare = Sandbox::new();
+    bare.env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_PROFILE", "prdo");
+    bare.write(
+        "home/.aws/credentials",
+        "[prod]\naws_access_key_id = AKIAPRODPROFILE00001\naws_secret_access_key = prod-secret-canary\n",
+    );
+    bare.manifest("[env]\nX = \"aws-sm://profiled/x\"\n");
+    let o = bare.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    assert!(
+        err.contains("; no AWS credentials from profile `prdo` (AWS_PROFILE): "),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: check that ~/.aws/config or ~/.aws/credentials has the profile `prdo` (AWS_PROFILE)"),
+        "{err}"
+    );
+    assert!(!err.contains("prod-secret-canary"), "{err}");
 }
 
 #[test]
