@@ -121,16 +121,25 @@ pub fn check_path(path: &str) -> Result<(), (String, Option<String>)> {
 }
 
 /// Retries what the service says is worth retrying: UNAVAILABLE (503), RESOURCE_EXHAUSTED
-/// (429) and transport failures.
+/// (429) and transport failures; for calls that are safe to repeat (reads, lists), any 5xx
+/// too (INTERNAL, DEADLINE_EXCEEDED, a proxy's 502/504), which would add a version twice if
+/// repeated on a write.
 #[derive(Clone, Debug)]
 struct RetryBusy;
 
 impl RetryPolicy for RetryBusy {
-    fn on_error(&self, _state: &RetryState, error: GaxError) -> RetryResult {
+    fn on_error(&self, state: &RetryState, error: GaxError) -> RetryResult {
+        let server_error = matches!(
+            error.status().map(|s| s.code),
+            Some(Code::Internal | Code::DeadlineExceeded)
+        ) || error
+            .http_status_code()
+            .is_some_and(|c| (500..600).contains(&c));
         let busy = matches!(
             error.status().map(|s| s.code),
             Some(Code::Unavailable | Code::ResourceExhausted)
         ) || matches!(error.http_status_code(), Some(429 | 503))
+            || (state.idempotent && server_error)
             || error.is_io()
             || error.is_transient_and_before_rpc();
         if busy {
@@ -463,6 +472,11 @@ fn error(e: &GaxError, name: &str, role: &str) -> ProviderError {
             ProviderError::new(ErrorKind::NotFound, format!("`{name}`: the version is destroyed"))
                 .hint("a destroyed version cannot be read again; pin another version")
         }
+        Code::Internal | Code::DeadlineExceeded => ProviderError::new(
+            ErrorKind::Unreachable,
+            format!("`{name}`: {msg} (a server error)"),
+        )
+        .hint("reads were retried up to `max_attempts`; a write is not repeated, since it may have been applied: look before trying again"),
         Code::Unavailable | Code::ResourceExhausted => ProviderError::new(
             ErrorKind::Unreachable,
             format!("`{name}`: {msg} (still failing after the retries)"),

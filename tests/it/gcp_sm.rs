@@ -141,6 +141,27 @@ fn busy_answers_are_retried() {
     assert_success(&o);
     assert_eq!(sb.read_out("s"), b"eventually");
     assert_eq!(fake.log().len(), 3, "{:?}", fake.log());
+
+    // A read is safe to repeat: any 5xx is retried.
+    fake.fail_next(&[(500, "INTERNAL"), (504, "DEADLINE_EXCEEDED")]);
+    let before = fake.log().len();
+    let o = sb.run(["get", "gcp-sm://acme/s"]);
+    assert_success(&o);
+    assert_eq!(o.stdout, b"eventually");
+    assert_eq!(fake.log().len() - before, 3, "{:?}", fake.log());
+
+    // Adding a version is not: a 500 there is reported, not repeated into two versions.
+    fake.fail_next(&[(500, "INTERNAL")]);
+    let before = fake.log().len();
+    let o = sb.run_with_stdin(["set", "gcp-sm://acme/s"], b"once");
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        stderr(&o),
+        "error: unreachable: `projects/acme/secrets/s`: the service is busy; try again (a server error)\n\
+         hint: reads were retried up to `max_attempts`; a write is not repeated, since it may have been applied: look before trying again\n"
+    );
+    assert_eq!(fake.log().len() - before, 1, "{:?}", fake.log());
+    assert_eq!(fake.data("acme", "s").map(|v| v.len()), Some(1));
 }
 
 #[test]
