@@ -410,6 +410,16 @@ impl<'m> Planner<'m> {
         }
     }
 
+    /// A problem with input from outside the manifest (the environment, the command line),
+    /// reported with the others when the plan is finished.
+    pub fn add_cli_problem(&mut self, message: String, hint: Option<String>) {
+        self.cli_diags.push(Diagnostic {
+            message,
+            span: None,
+            hint,
+        });
+    }
+
     /// Adds a reference given on the command line or found in the environment. Its
     /// problems are usage errors, not manifest errors: there is no manifest line to show.
     pub fn add_cli_entry(

@@ -44,7 +44,7 @@ pub fn run(g: &Global, args: &ExecArgs) -> Result<u8, Error> {
             .any(|e| matches!(e.target, Target::File { .. }))
     {
         return Err(Error::Usage {
-            message: "--exec cannot be used with [files]: nothing would remain to remove them"
+            message: "--exec cannot be used with secret files ([files] entries, or ?destination=tempfile): nothing would remain to remove them"
                 .into(),
             hint: Some(
                 "drop --exec (sx then supervises the command and removes the files when it exits)"
@@ -277,14 +277,18 @@ fn build_plan(g: &Global, manifest: Option<&Manifest>, env_refs: bool) -> Result
                 continue;
             }
             if v.starts_with("sm://") || v.starts_with("berglas://") {
-                let (r, target) = berglas(k, v)?;
-                planner.add_cli_entry(
-                    k,
-                    target,
-                    &r,
-                    format!("env {k}"),
-                    format!("environment variable {k}"),
-                );
+                match berglas(k, v) {
+                    // Named as written, so an error shows the user's reference too.
+                    Ok((r, target)) => planner.add_cli_entry(
+                        k,
+                        target,
+                        &r,
+                        format!("env {k} ({})", escape(v)),
+                        format!("environment variable {k}"),
+                    ),
+                    Err(Error::Usage { message, hint }) => planner.add_cli_problem(message, hint),
+                    Err(e) => return Err(e),
+                }
                 continue;
             }
             let scheme = v.split("://").next().unwrap_or("");
@@ -299,15 +303,13 @@ fn build_plan(g: &Global, manifest: Option<&Manifest>, env_refs: bool) -> Result
                     format!("env {k}"),
                     format!("environment variable {k}"),
                 ),
-                Err(e) => {
-                    return Err(Error::Usage {
-                        message: format!(
-                            "environment variable {k}: bad reference: {}",
-                            escape(&e.message)
-                        ),
-                        hint: e.hint,
-                    });
-                }
+                Err(e) => planner.add_cli_problem(
+                    format!(
+                        "environment variable {k}: bad reference: {}",
+                        escape(&e.message)
+                    ),
+                    e.hint,
+                ),
             }
         }
     }
@@ -342,6 +344,8 @@ fn berglas(name: &str, value: &str) -> Result<(Reference, Target), Error> {
                     file_name: None,
                 };
             }
+            // berglas reads an empty destination as none: the value goes in the variable.
+            Some(("destination", "")) => {}
             Some(("destination", _)) => {
                 return Err(usage(
                     "`?destination=PATH` is not supported: sx writes secret files only into its own private tmpfs directory".into(),

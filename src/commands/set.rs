@@ -23,6 +23,19 @@ fn plain_name(r: &Reference) -> Result<(), Error> {
 pub fn set(g: &Global, reference: &str, from_file: Option<&Path>) -> Result<u8, Error> {
     let r = parse_reference(reference)?;
     plain_name(&r)?;
+    // Secret Manager versions cannot be rewritten: a write adds one.
+    if matches!(
+        provider_config(g, &r.scheme, Some(&r))?,
+        ProviderConfig::GcpSm(_)
+    ) && crate::provider::gcp_sm::names_version(&r.path)
+    {
+        return Err(Error::Usage {
+            message: format!("`{r}`: a version cannot be written, only added"),
+            hint: Some(
+                "name the secret without a version; `sx set` adds a new version to it".into(),
+            ),
+        });
+    }
     let mut buf = Vec::new();
     match from_file {
         Some(p) => {

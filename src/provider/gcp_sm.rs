@@ -71,6 +71,13 @@ impl Config {
 pub fn version_name(path: &str, version: Option<&str>) -> Result<String, String> {
     let parts: Vec<&str> = path.split('/').collect();
     let (base, v) = match parts.as_slice() {
+        // The start of a full resource name, cut short: not a project called "projects".
+        ["projects", _]
+        | ["projects", _, "secrets" | "locations"]
+        | ["projects", _, "locations", _]
+        | ["projects", _, "locations", _, "secrets"] => {
+            return Err(format!("`{}` is a resource name cut short", escape(path)));
+        }
         [p, s] => (format!("projects/{p}/secrets/{s}"), None),
         [p, s, v] => (format!("projects/{p}/secrets/{s}"), Some(*v)),
         ["projects", p, "secrets", s] => (format!("projects/{p}/secrets/{s}"), None),
@@ -118,6 +125,12 @@ pub fn check_path(path: &str) -> Result<(), (String, Option<String>)> {
     version_name(path, None).map(|_| ()).map_err(|m| {
         (m, Some("write gcp-sm://PROJECT/SECRET, gcp-sm://PROJECT/SECRET/3 or gcp-sm://projects/P/secrets/S/versions/latest".into()))
     })
+}
+
+/// Whether `path` names one version (`P/S/V`, `.../versions/V`), not only the secret.
+pub fn names_version(path: &str) -> bool {
+    let n = path.split('/').count();
+    n == 3 || path.contains("/versions/")
 }
 
 /// Retries what the service says is worth retrying: UNAVAILABLE (503), RESOURCE_EXHAUSTED
@@ -402,8 +415,7 @@ impl GcpSm {
         let name =
             version_name(path, version).map_err(|m| ProviderError::new(ErrorKind::Malformed, m))?;
         let (secret, v) = name.rsplit_once("/versions/").unwrap_or((&name, "latest"));
-        let explicit =
-            version.is_some() || path.split('/').count() == 3 || path.contains("/versions/");
+        let explicit = version.is_some() || names_version(path);
         if explicit && v == "latest" {
             // Destroying "whatever is latest" is a guess, and deleting the whole secret
             // instead would lose every version.

@@ -182,7 +182,9 @@ fn exec_flag_replaces_sx_with_the_child() {
     let o = sb.run(["exec", "--exec", "--", "true"]);
     assert_eq!(code(&o), 125);
     assert!(
-        stderr(&o).contains("--exec cannot be used with [files]"),
+        stderr(&o).contains(
+            "--exec cannot be used with secret files ([files] entries, or ?destination=tempfile)"
+        ),
         "{}",
         stderr(&o)
     );

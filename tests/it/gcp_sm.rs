@@ -253,11 +253,48 @@ fn berglas_references_in_the_environment_run_unchanged() {
     );
     assert!(crate::files::is_tmpfs_dir(std::path::Path::new("/dev/shm")));
 
-    sb.env("BAD", "sm://acme/api-key?destination=/etc/passwd");
+    // An empty destination is none, as in berglas: the value goes in the variable.
+    sb.env("EMPTY_DEST", "sm://acme/api-key?destination=");
+    let o = sb.run([
+        "exec",
+        "--env-refs",
+        "--",
+        "sh",
+        "-c",
+        "printf %s \"$EMPTY_DEST\" > \"$OUT/empty\"",
+    ]);
+    assert_success(&o);
+    assert_eq!(sb.read_out("empty"), b"latest-key");
+
+    // Every bad environment reference is reported in one run.
+    sb.env("BAD", "sm://acme/api-key?destination=/etc/passwd")
+        .env("WORSE", "sm://acme")
+        .env("OURS", "gcp-sm://acme/a/b/c/d");
+    let o = sb.run(["exec", "--env-refs", "--", "touch", "started"]);
+    assert_eq!(code(&o), 125);
+    let err = stderr(&o);
+    assert!(
+        err.contains("environment variable BAD: `?destination=PATH` is not supported"),
+        "{err}"
+    );
+    assert!(
+        err.contains("environment variable WORSE: `sm://acme` is not sm://PROJECT/SECRET"),
+        "{err}"
+    );
+    assert!(
+        err.contains("env OURS: bad reference `gcp-sm://acme/a/b/c/d`"),
+        "{err}"
+    );
+    assert!(!sb.path().join("started").exists());
+
+    // A failure names the berglas reference as written, and what it reads.
+    let mut sb = sandbox(&fake);
+    sb.env("GONE", "sm://acme/gone#2");
+    sb.manifest(&provider(&fake));
     let o = sb.run(["exec", "--env-refs", "--", "true"]);
     assert_eq!(code(&o), 125);
     assert!(
-        stderr(&o).contains("environment variable BAD: `?destination=PATH` is not supported"),
+        stderr(&o).contains("  env GONE (sm://acme/gone#2): gcp-sm://acme/gone/2\n    not found: "),
         "{}",
         stderr(&o)
     );
