@@ -202,6 +202,24 @@ fn set_creates_then_adds_versions_and_rm_destroys_or_deletes() {
         hex(value)
     );
     assert_eq!(sb.run(["get", "gcp-sm://acme/new"]).stdout, b"second");
+    // A version cannot be written, and a cut-short resource name is not a project "projects".
+    let before = fake.log().len();
+    for (reference, message) in [
+        (
+            "gcp-sm://acme/new/1",
+            "error: `gcp-sm://acme/new/1`: a version cannot be written, only added\n\
+             hint: name the secret without a version; `sx set` adds a new version to it\n",
+        ),
+        (
+            "gcp-sm://projects/acme/secrets",
+            "error: bad reference `gcp-sm://projects/acme/secrets`: `projects/acme/secrets` is a resource name cut short\n\
+             hint: write gcp-sm://PROJECT/SECRET, gcp-sm://PROJECT/SECRET/3 or gcp-sm://projects/P/secrets/S/versions/latest\n",
+        ),
+    ] {
+        let o = sb.run_with_stdin(["set", reference], b"third");
+        assert_eq!((code(&o), stderr(&o).as_str()), (2, message), "{reference}");
+    }
+    assert_eq!(fake.log().len(), before, "nothing sent");
 
     assert_success(&sb.run(["rm", "gcp-sm://acme/new/1"]));
     assert_eq!(
