@@ -375,7 +375,7 @@ fn audit(
 ) {
     let f = &plan.fetches[fetch];
     let inst = &plan.instances[f.instance];
-    let version = f.request.pinned().map_or("", |(_, v)| v);
+    let version = inst.ty.pinned(&f.request).map_or("", |(_, v)| v);
     let outcome = match result {
         Ok(_) => "ok",
         Err(e) => e.kind.label(),

@@ -54,11 +54,12 @@ pub fn run(g: &Global, timeout: Duration) -> Result<u8, Error> {
             || ("-".to_owned(), "-".to_owned()),
             |f| {
                 let f = &plan.fetches[f];
-                let version = f
-                    .request
-                    .pinned()
+                let inst = &plan.instances[f.instance];
+                let version = inst
+                    .ty
+                    .pinned(&f.request)
                     .map_or_else(|| "latest".to_owned(), |(k, v)| format!("{k}={v}"));
-                (plan.instances[f.instance].name.clone(), version)
+                (inst.name.clone(), version)
             },
         );
         let status = match status {

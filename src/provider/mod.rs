@@ -94,6 +94,21 @@ impl ProviderType {
             .join(", ")
     }
 
+    /// The version a request pins, as `(key, value)`: a query key, or the path's version
+    /// segment for the types that take one there (`gcp-sm://P/S/3`, `azure-kv://V/S/ID`).
+    pub fn pinned<'r>(self, request: &'r Request) -> Option<(&'r str, &'r str)> {
+        let from_path = match self {
+            Self::GcpSm if gcp_sm::names_version(&request.path) => {
+                request.path.rsplit('/').next()
+            }
+            Self::AzureKv if request.path.split('/').count() == 3 => {
+                request.path.rsplit('/').next()
+            }
+            _ => None,
+        };
+        from_path.map(|v| ("version", v)).or_else(|| request.pinned())
+    }
+
     /// Query keys a reference of this type may carry.
     pub fn query_keys(self) -> &'static [&'static str] {
         match self {
