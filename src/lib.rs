@@ -12,6 +12,18 @@ macro_rules! say {
     }};
 }
 
+/// Whether `-q` asked for errors only: status lines ("sx: stored ...") are left out.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A status line on stderr, unless `-q`.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        if !$crate::QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+            say!($($arg)*);
+        }
+    }};
+}
+
 pub mod cli;
 pub mod commands;
 pub mod error;
@@ -55,6 +67,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         }
     };
     harden();
+    QUIET.store(cli.global.quiet, std::sync::atomic::Ordering::Relaxed);
     logging::init(&cli.global);
     let exec = matches!(cli.command, Command::Exec(_));
     let json = cli.global.log_format == cli::LogFormat::Json;

@@ -41,13 +41,13 @@ pub fn run(no_manifest: bool, manifest: Option<&Path>) -> Result<u8, Error> {
     let from_env = std::env::var_os(local::IDENTITY_VAR).is_some_and(|v| !v.is_empty())
         || std::env::var_os(local::IDENTITY_FILE_VAR).is_some_and(|v| !v.is_empty());
     if from_env {
-        say!(
+        note!(
             "sx: using the identity from {} / {}",
             local::IDENTITY_VAR,
             local::IDENTITY_FILE_VAR
         );
     } else if identity.exists() {
-        say!("sx: identity exists: {}", identity.display());
+        note!("sx: identity exists: {}", identity.display());
     } else if local::default_store_path()
         .map_err(Error::Provider)?
         .exists()
@@ -72,7 +72,7 @@ pub fn run(no_manifest: bool, manifest: Option<&Path>) -> Result<u8, Error> {
     } else {
         let public = local::create_identity(&identity)
             .map_err(|e| Error::io(format!("cannot create `{}`", identity.display()), e))?;
-        say!(
+        note!(
             "sx: created identity {} (public key {public})",
             identity.display()
         );
@@ -80,10 +80,10 @@ pub fn run(no_manifest: bool, manifest: Option<&Path>) -> Result<u8, Error> {
 
     let store = local::default_store_path().map_err(Error::Provider)?;
     if store.exists() {
-        say!("sx: store exists: {}", store.display());
+        note!("sx: store exists: {}", store.display());
     } else {
         local::create_store(&store, &identity, &[]).map_err(Error::Provider)?;
-        say!("sx: created empty store {}", store.display());
+        note!("sx: created empty store {}", store.display());
     }
 
     if !no_manifest {
@@ -96,7 +96,7 @@ fn write_starter(named: Option<&Path>) -> Result<(), Error> {
     let path = named.unwrap_or(Path::new(FILE_NAME));
     let shown = path.display();
     if path.exists() {
-        say!("sx: {shown} exists; left as it is");
+        note!("sx: {shown} exists; left as it is");
         return Ok(());
     }
     // A new manifest here would hide the one a folder above holds.
@@ -107,9 +107,9 @@ fn write_starter(named: Option<&Path>) -> Result<(), Error> {
         Some(_) => None,
     };
     fs::write(path, STARTER).map_err(|e| Error::io(format!("cannot write `{shown}`"), e))?;
-    say!("sx: wrote a starter manifest {shown}");
+    note!("sx: wrote a starter manifest {shown}");
     if let Some(above) = above {
-        say!(
+        note!(
             "sx: note: commands run here now use it instead of `{}`; remove it to go back",
             above.display()
         );

@@ -46,7 +46,7 @@ pub fn set(g: &Global, reference: &str, from_file: Option<&Path>) -> Result<u8, 
         None => {
             let mut stdin = std::io::stdin().lock();
             if stdin.is_terminal() {
-                say!(
+                note!(
                     "sx: reading the value from stdin; end it with Ctrl-D (the bytes are stored as typed)"
                 );
             }
@@ -60,7 +60,7 @@ pub fn set(g: &Global, reference: &str, from_file: Option<&Path>) -> Result<u8, 
     let done = rt.block_on(provider.set(&r.path, value));
     rt.block_on(provider.release());
     done.map_err(Error::Provider)?;
-    say!("sx: stored {r}");
+    note!("sx: stored {r}");
     Ok(0)
 }
 
@@ -91,6 +91,6 @@ pub fn rm(g: &Global, reference: &str, force: bool) -> Result<u8, Error> {
     };
     rt.block_on(provider.release());
     done.map_err(Error::Provider)?;
-    say!("sx: removed {r}");
+    note!("sx: removed {r}");
     Ok(0)
 }

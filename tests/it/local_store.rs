@@ -247,4 +247,15 @@ fn init_writes_the_manifest_named_by_f_and_says_when_it_hides_one_above() {
     );
     let o = sb.run(["-f", "conf/jobs.toml", "check"]);
     assert_success(&o);
+
+    // -q: errors only, no status lines.
+    for args in [
+        &["-q", "init", "--no-manifest"][..],
+        &["-q", "set", "local://quiet"],
+        &["-q", "rm", "local://quiet"],
+    ] {
+        let o = sb.run_with_stdin(args.iter().copied(), b"v");
+        assert_success(&o);
+        assert_eq!(stderr(&o), "", "{args:?}");
+    }
 }
