@@ -96,7 +96,7 @@ impl ProviderType {
 
     /// The version a request pins, as `(key, value)`: a query key, or the path's version
     /// segment for the types that take one there (`gcp-sm://P/S/3`, `azure-kv://V/S/ID`).
-    pub fn pinned<'r>(self, request: &'r Request) -> Option<(&'r str, &'r str)> {
+    pub fn pinned(self, request: &Request) -> Option<(&str, &str)> {
         let from_path = match self {
             Self::GcpSm if gcp_sm::names_version(&request.path) => {
                 request.path.rsplit('/').next()
