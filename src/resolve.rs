@@ -519,33 +519,43 @@ fn expand_import(
     };
     let mut out = Vec::new();
     let mut seen: HashMap<String, String> = HashMap::new();
+    // Every bad key, not only the first: the run fails once for all of them.
+    let mut problems: Vec<String> = Vec::new();
+    let mut hints: Vec<&str> = Vec::new();
     for (k, v) in &map {
         let name = import_name(prefix, k);
         if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-            return Err(ProviderError::new(
-                ErrorKind::Malformed,
-                format!(
-                    "key `{}` gives the name `{}`, which is not a valid variable name",
-                    escape(k),
-                    name
-                ),
-            )
-            .hint("give the import a `prefix`, e.g. prefix = \"APP_\""));
+            problems.push(format!(
+                "key `{}` gives the name `{}`, which is not a valid variable name",
+                escape(k),
+                name
+            ));
+            hints.push("give the import a `prefix`, e.g. prefix = \"APP_\"");
+            continue;
         }
         if let Some(first) = seen.get(&name) {
-            return Err(ProviderError::new(
-                ErrorKind::Malformed,
-                format!(
-                    "`{}` and `{}` in `{}` both map to `{name}`",
-                    escape(first),
-                    escape(k),
-                    escape(reference)
-                ),
-            )
-            .hint("rename one of them at the source"));
+            problems.push(format!(
+                "`{}` and `{}` in `{}` both map to `{name}`",
+                escape(first),
+                escape(k),
+                escape(reference)
+            ));
+            hints.push("rename one of them at the source");
+            continue;
         }
         seen.insert(name.clone(), k.clone());
         out.push((name, json_bytes(v)));
+    }
+    if !problems.is_empty() {
+        let mut unique: Vec<&str> = Vec::new();
+        for h in hints {
+            if !unique.contains(&h) {
+                unique.push(h);
+            }
+        }
+        return Err(
+            ProviderError::new(ErrorKind::Malformed, problems.join("; ")).hint(unique.join("; "))
+        );
     }
     Ok(out)
 }

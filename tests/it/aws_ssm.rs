@@ -86,6 +86,23 @@ fn import_collisions_and_bad_names_are_errors_naming_both_sources() {
         stderr(&o)
     );
 
+    // Every bad key of one import is reported at once.
+    moto.put_parameter("/coll/d/9lives", "x");
+    moto.put_parameter("/coll/d/a-b", "x");
+    moto.put_parameter("/coll/d/a_b", "x");
+    sb.manifest("[[import]]\nref = \"aws-ssm:///coll/d/\"\n");
+    let o = sb.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    assert!(
+        stderr(&o).contains(
+            "    malformed: key `9lives` gives the name `9LIVES`, which is not a valid variable name; \
+             `a-b` and `a_b` in `aws-ssm:///coll/d/` both map to `A_B`\n    \
+             hint: give the import a `prefix`, e.g. prefix = \"APP_\"; rename one of them at the source\n"
+        ),
+        "{}",
+        stderr(&o)
+    );
+
     sb.manifest("[[import]]\nref = \"aws-ssm:///coll/c/\"\nprefix = \"P_\"\n");
     let o = sb.run([
         "exec",
