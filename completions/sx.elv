@@ -54,7 +54,7 @@ set edit:completion:arg-completer[sx] = {|@words|
             cand --env-refs 'Also resolve references found in the values of the current environment (NAME=aws-sm://... becomes NAME=VALUE); works without a manifest'
             cand --clean-env 'Give the command only the manifest''s variables plus PATH, HOME, USER, LANG, TZ, TERM'
             cand --exec 'Replace sx by the command (execve) instead of supervising it; refused when the manifest has file entries'
-            cand --allow-disk 'Allow secret files on a disk-backed directory when no tmpfs is available'
+            cand --allow-disk 'Accept a disk-backed folder ($XDG_RUNTIME_DIR, else /dev/shm) for secret files instead of refusing it (warns)'
             cand --mask 'Replace secret values in the command''s stdout and stderr with *** (values under 4 bytes and plain `value` entries are left alone; the output goes through sx, so the command no longer writes to the terminal directly)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
             cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'

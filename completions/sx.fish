@@ -52,7 +52,7 @@ json\t''"
 complete -c sx -n "__fish_sx_using_subcommand exec" -l env-refs -d 'Also resolve references found in the values of the current environment (NAME=aws-sm://... becomes NAME=VALUE); works without a manifest'
 complete -c sx -n "__fish_sx_using_subcommand exec" -l clean-env -d 'Give the command only the manifest\'s variables plus PATH, HOME, USER, LANG, TZ, TERM'
 complete -c sx -n "__fish_sx_using_subcommand exec" -l exec -d 'Replace sx by the command (execve) instead of supervising it; refused when the manifest has file entries'
-complete -c sx -n "__fish_sx_using_subcommand exec" -l allow-disk -d 'Allow secret files on a disk-backed directory when no tmpfs is available'
+complete -c sx -n "__fish_sx_using_subcommand exec" -l allow-disk -d 'Accept a disk-backed folder ($XDG_RUNTIME_DIR, else /dev/shm) for secret files instead of refusing it (warns)'
 complete -c sx -n "__fish_sx_using_subcommand exec" -l mask -d 'Replace secret values in the command\'s stdout and stderr with *** (values under 4 bytes and plain `value` entries are left alone; the output goes through sx, so the command no longer writes to the terminal directly)'
 complete -c sx -n "__fish_sx_using_subcommand exec" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
 complete -c sx -n "__fish_sx_using_subcommand exec" -s q -l quiet -d 'Only errors on stderr'

@@ -248,7 +248,7 @@ pub struct ExecArgs {
     #[arg(long = "exec")]
     pub replace: bool,
 
-    /// Allow secret files on a disk-backed directory when no tmpfs is available
+    /// Accept a disk-backed folder ($XDG_RUNTIME_DIR, else /dev/shm) for secret files instead of refusing it (warns)
     #[arg(long)]
     pub allow_disk: bool,
 
