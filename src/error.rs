@@ -215,6 +215,16 @@ impl Error {
 
 /// An error and its causes as one line of their messages (the SDK's own rendering adds a
 /// Debug dump of the request machinery).
+/// The innermost error of a chain: the cause itself (a refused connection, a DNS failure),
+/// under the layers that each say "could not" in their own words.
+pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
 pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut cur = e.source();

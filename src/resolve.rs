@@ -554,7 +554,7 @@ fn expand_import(
             }
         }
         return Err(
-            ProviderError::new(ErrorKind::Malformed, problems.join("; ")).hint(unique.join("; "))
+            ProviderError::new(ErrorKind::Malformed, problems.join("; ")).hint(unique.join("; ")),
         );
     }
     Ok(out)

@@ -258,7 +258,9 @@ impl GcpSm {
             (Ok(Err(e)), None) => {
                 return Err(ProviderError::new(
                     ErrorKind::Auth,
-                    format!("no usable Google credentials ({}); tried {SOURCES}", escape(&crate::error::error_chain(&e))),
+                    // Without a file the last source tried is the metadata server; its own
+                    // failure is what matters, not the library's layers of retry wording.
+                    format!("no usable Google credentials (the metadata server: {}); tried {SOURCES}", escape(&crate::error::root_cause(&e))),
                 )
                 .hint("set GOOGLE_APPLICATION_CREDENTIALS to a key file, run `gcloud auth application-default login`, or run on GCP with a service account"));
             }

@@ -98,15 +98,15 @@ impl ProviderType {
     /// segment for the types that take one there (`gcp-sm://P/S/3`, `azure-kv://V/S/ID`).
     pub fn pinned(self, request: &Request) -> Option<(&str, &str)> {
         let from_path = match self {
-            Self::GcpSm if gcp_sm::names_version(&request.path) => {
-                request.path.rsplit('/').next()
-            }
+            Self::GcpSm if gcp_sm::names_version(&request.path) => request.path.rsplit('/').next(),
             Self::AzureKv if request.path.split('/').count() == 3 => {
                 request.path.rsplit('/').next()
             }
             _ => None,
         };
-        from_path.map(|v| ("version", v)).or_else(|| request.pinned())
+        from_path
+            .map(|v| ("version", v))
+            .or_else(|| request.pinned())
     }
 
     /// Query keys a reference of this type may carry.
