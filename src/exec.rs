@@ -439,6 +439,7 @@ pub fn run(spec: &ChildSpec<'_>) -> Result<u8, Error> {
     // The output the command wrote before exiting is still in the pipes: copy it, but do
     // not wait without end for a background process that keeps the pipes open.
     let give_up = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let mut held = false;
     for c in copiers {
         while !c.is_finished() && std::time::Instant::now() < give_up {
             std::thread::sleep(std::time::Duration::from_millis(10));
@@ -446,10 +447,14 @@ pub fn run(spec: &ChildSpec<'_>) -> Result<u8, Error> {
         if c.is_finished() {
             let _ = c.join();
         } else {
-            tracing::warn!(
-                "--mask: a background process still holds the command's output; not waiting for it"
-            );
+            held = true;
         }
+    }
+    if held {
+        // Once for stdout and stderr together.
+        tracing::warn!(
+            "--mask: a background process still holds the command's output; not waiting for it"
+        );
     }
     let status = child
         .wait()

@@ -532,6 +532,26 @@ fn mask_hides_secret_values_in_the_commands_output() {
 
     let o = sb.run(["exec", "--mask", "--exec", "--", "true"]);
     assert_eq!(code(&o), 125, "--mask needs sx in the middle");
+
+    // A background process keeping the output open: sx stops waiting, and says so once.
+    let o = sb.run([
+        "exec",
+        "--mask",
+        "--",
+        "sh",
+        "-c",
+        "sleep 3 & echo \"$TOKEN\"",
+    ]);
+    assert_success(&o);
+    assert_eq!(stdout(&o), "***\n");
+    assert_eq!(
+        stderr(&o)
+            .matches("--mask: a background process still holds the command's output")
+            .count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// Starts `sx exec --refresh 200ms ...` on a job that logs what it sees to $OUT/log.
