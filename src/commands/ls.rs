@@ -13,7 +13,14 @@ pub fn run(g: &Global, location: &str) -> Result<u8, Error> {
     let names = rt.block_on(provider.list(&prefix));
     // A login token sx obtained for this command is revoked, success or not.
     rt.block_on(provider.release());
-    let names = names.map_err(Error::Provider)?;
+    let names = names.map_err(|e| match e.kind {
+        // A location the provider cannot list is a mistake on the command line.
+        crate::error::ErrorKind::Malformed => Error::Usage {
+            message: format!("bad location `{}`: {}", escape(location), e.message),
+            hint: e.hint,
+        },
+        _ => Error::Provider(e),
+    })?;
     let mut out = std::io::stdout().lock();
     for n in names {
         writeln!(out, "{}", escape(&n)).map_err(|e| Error::io("cannot write to stdout", e))?;

@@ -340,15 +340,17 @@ impl GcpSm {
     }
 
     /// Secret ids of a project, every page.
+    /// The secret ids of a project (`PROJECT/`), or those starting with a name prefix
+    /// (`PROJECT/db-`), as other providers list by prefix.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, ProviderError> {
-        let project = prefix.trim_end_matches('/');
-        let project = project.strip_prefix("projects/").unwrap_or(project);
-        if project.is_empty() || project.contains('/') {
+        let rest = prefix.strip_prefix("projects/").unwrap_or(prefix);
+        let (project, start) = rest.split_once('/').unwrap_or((rest, ""));
+        if project.is_empty() || start.contains('/') {
             return Err(ProviderError::new(
                 ErrorKind::Malformed,
                 format!("`{}` is not a project", escape(prefix)),
             )
-            .hint("write sx ls gcp-sm://PROJECT/"));
+            .hint("write sx ls gcp-sm://PROJECT/, or gcp-sm://PROJECT/PREFIX for the ids that start with PREFIX"));
         }
         let parent = format!("projects/{project}");
         let mut pages = self.client.list_secrets().set_parent(&parent).by_page();
@@ -358,7 +360,8 @@ impl GcpSm {
             names.extend(
                 page.secrets
                     .into_iter()
-                    .map(|s| s.name.rsplit('/').next().unwrap_or(&s.name).to_owned()),
+                    .map(|s| s.name.rsplit('/').next().unwrap_or(&s.name).to_owned())
+                    .filter(|id| id.starts_with(start)),
             );
         }
         names.sort();

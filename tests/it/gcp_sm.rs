@@ -183,6 +183,24 @@ fn a_hundred_and_twenty_secrets_are_listed_across_pages() {
         .filter(|l| l.starts_with("GET /v1/projects/acme/secrets"))
         .count();
     assert!(pages >= 5, "{:?}", fake.log());
+
+    // A name prefix after the project, as other providers list by prefix.
+    let o = sb.run(["ls", "gcp-sm://acme/secret-11"]);
+    assert_success(&o);
+    assert_eq!(
+        stdout(&o),
+        (110..120)
+            .map(|i| format!("secret-{i:03}\n"))
+            .collect::<String>()
+    );
+    // A location that is no project is a usage error.
+    let o = sb.run(["ls", "gcp-sm://acme/a/b"]);
+    assert_eq!(code(&o), 2);
+    assert_eq!(
+        stderr(&o),
+        "error: bad location `gcp-sm://acme/a/b`: `acme/a/b` is not a project\n\
+         hint: write sx ls gcp-sm://PROJECT/, or gcp-sm://PROJECT/PREFIX for the ids that start with PREFIX\n"
+    );
 }
 
 #[test]
