@@ -69,8 +69,9 @@ pub struct Config {
     pub auth: Auth,
     /// Revoke the leases of dynamic secrets when the command exits.
     pub revoke_on_exit: bool,
-    /// Revoke a token sx obtained by logging in when the command exits.
-    pub revoke_token: bool,
+    /// Revoke a token sx obtained by logging in when the command exits; `None` when not
+    /// set, which means yes unless leases are kept (revoking the token would revoke them).
+    pub revoke_token: Option<bool>,
     pub max_attempts: u32,
     pub timeout: Duration,
 }
@@ -99,7 +100,7 @@ impl Config {
                 token_file: None,
             },
             revoke_on_exit: r.boolean("revoke_on_exit").unwrap_or(true),
-            revoke_token: r.boolean("revoke_token").unwrap_or(true),
+            revoke_token: r.boolean("revoke_token"),
             max_attempts: 4,
             timeout: Duration::from_secs(10),
         };
@@ -135,7 +136,8 @@ fn read_auth(
             })
     };
     let method = get("method").unwrap_or_else(|| "token".into());
-    let mount = |default: &str| get("mount").unwrap_or_else(|| default.to_owned());
+    // `auth/approle/` as written in `vault auth list` names the mount `approle`.
+    let mount = |default: &str| get("mount").map_or_else(|| default.to_owned(), |m| auth_mount(&m));
     let (auth, known): (Option<Auth>, &[&str]) = match method.as_str() {
         "token" => (
             Some(Auth::Token {
@@ -199,6 +201,16 @@ fn read_auth(
             );
         }
     }
+    if let Some(m) = table.iter().find(|s| s.key == "mount")
+        && matches!(&m.value, SettingValue::String(v) if auth_mount(v).is_empty())
+    {
+        r.invalid(
+            "`auth.mount` names no mount".to_owned(),
+            m.value_span.clone(),
+            Some("the path the auth method is enabled at, e.g. `approle` (or `auth/approle/`)"),
+        );
+        return None;
+    }
     if auth.is_none() {
         let need = if method == "approle" {
             "role_id"
@@ -213,6 +225,35 @@ fn read_auth(
     }
     auth
 }
+
+/// An auth mount path without `auth/` and the slashes around it.
+fn auth_mount(m: &str) -> String {
+    let m = m.trim_matches('/');
+    m.strip_prefix("auth/")
+        .unwrap_or(m)
+        .trim_matches('/')
+        .to_owned()
+}
+
+/// The first of `names` set to something non-empty in sx's environment, and its name: the
+/// `VAULT_*` variable before OpenBao's `BAO_*` one.
+fn env_var(names: &[&'static str]) -> Option<(&'static str, std::ffi::OsString)> {
+    names.iter().find_map(|n| {
+        std::env::var_os(n)
+            .filter(|v| !v.is_empty())
+            .map(|v| (*n, v))
+    })
+}
+
+/// Why a login token stops being renewed, and what that costs.
+const TOKEN_ENDS: &str = "can no longer be renewed (its max TTL is reached, or it was revoked); the leases it created end with it";
+
+/// The variables read for each setting, in order.
+const ADDR_VARS: &[&str] = &["VAULT_ADDR", "BAO_ADDR"];
+const TOKEN_VARS: &[&str] = &["VAULT_TOKEN", "BAO_TOKEN"];
+const NAMESPACE_VARS: &[&str] = &["VAULT_NAMESPACE", "BAO_NAMESPACE"];
+const CACERT_VARS: &[&str] = &["VAULT_CACERT", "BAO_CACERT"];
+const SKIP_VERIFY_VARS: &[&str] = &["VAULT_SKIP_VERIFY", "BAO_SKIP_VERIFY"];
 
 pub fn check_path(path: &str) -> Result<(), (String, Option<String>)> {
     if path.starts_with('/') || !path.contains('/') || path.contains("//") {
@@ -270,7 +311,11 @@ pub struct Vault {
     token: SecretValue,
     /// The token came from a login by sx (and is sx's to revoke).
     logged_in: bool,
+    /// The variable the token was read from (VAULT_TOKEN, BAO_TOKEN): kept from the command.
+    token_variable: Option<&'static str>,
     token_ttl: Option<(Duration, bool)>,
+    /// The server refused to renew the token: it is gone, nothing is left to revoke.
+    token_gone: std::sync::atomic::AtomicBool,
     config: Config,
     mounts: Mutex<HashMap<String, Mount>>,
     leases: Mutex<Vec<Lease>>,
@@ -287,30 +332,42 @@ impl std::fmt::Debug for Vault {
 
 impl Vault {
     pub async fn connect(config: &Config) -> Result<Self, ProviderError> {
-        let addr = config
-            .address
+        let (addr, source) = match &config.address {
+            Some(a) => (a.clone(), "`address`"),
+            None => env_var(ADDR_VARS)
+                .map(|(name, v)| (v.to_string_lossy().into_owned(), name))
+                .ok_or_else(|| {
+                    ProviderError::new(ErrorKind::Other, "no vault address")
+                        .hint("set `address` in [providers.vault], or VAULT_ADDR (or BAO_ADDR)")
+                })?,
+        };
+        let addr = addr.trim_end_matches('/').to_owned();
+        if !addr.starts_with("http://") && !addr.starts_with("https://") {
+            // reqwest would say only "relative URL without a base".
+            return Err(ProviderError::new(
+                ErrorKind::Malformed,
+                format!(
+                    "vault address `{}` (from {source}) has no scheme",
+                    escape(&addr)
+                ),
+            )
+            .hint(format!(
+                "write the scheme too: http://{0} or https://{0}",
+                escape(&addr)
+            )));
+        }
+        let namespace = config
+            .namespace
             .clone()
-            .or_else(|| std::env::var("VAULT_ADDR").ok().filter(|v| !v.is_empty()))
-            .ok_or_else(|| {
-                ProviderError::new(ErrorKind::Other, "no vault address")
-                    .hint("set `address` in [providers.vault], or VAULT_ADDR")
-            })?
-            .trim_end_matches('/')
-            .to_owned();
-        let namespace = config.namespace.clone().or_else(|| {
-            std::env::var("VAULT_NAMESPACE")
-                .ok()
-                .filter(|v| !v.is_empty())
-        });
+            .or_else(|| env_var(NAMESPACE_VARS).map(|(_, v)| v.to_string_lossy().into_owned()));
         let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(config.timeout)
             .user_agent(concat!("sx/", env!("CARGO_PKG_VERSION")));
-        let ca = config.ca_cert.clone().or_else(|| {
-            std::env::var_os("VAULT_CACERT")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        });
+        let ca = config
+            .ca_cert
+            .clone()
+            .or_else(|| env_var(CACERT_VARS).map(|(_, v)| PathBuf::from(v)));
         if let Some(ca) = &ca {
             let pem = std::fs::read(ca).map_err(|e| {
                 ProviderError::new(
@@ -329,8 +386,8 @@ impl Vault {
             builder = builder.tls_certs_merge(certs);
         }
         let skip = config.skip_verify
-            || std::env::var("VAULT_SKIP_VERIFY")
-                .is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "TRUE" | "yes"));
+            || env_var(SKIP_VERIFY_VARS)
+                .is_some_and(|(_, v)| matches!(v.to_str(), Some("1" | "true" | "TRUE" | "yes")));
         if skip {
             tracing::warn!(
                 "TLS certificate verification for {addr} is OFF (VAULT_SKIP_VERIFY / skip_verify): anyone on the path can read your secrets"
@@ -346,7 +403,9 @@ impl Vault {
             namespace,
             token: SecretValue::from_slice(b""),
             logged_in: false,
+            token_variable: None,
             token_ttl: None,
+            token_gone: std::sync::atomic::AtomicBool::new(false),
             config: config.clone(),
             mounts: Mutex::new(HashMap::new()),
             leases: Mutex::new(Vec::new()),
@@ -458,12 +517,63 @@ impl Vault {
                 "the token's policy must allow this operation on the path (KV v2 reads and writes: MOUNT/data/PATH, lists: MOUNT/metadata/PATH); an expired token also gives this",
             ),
             StatusCode::UNAUTHORIZED => ProviderError::new(ErrorKind::Auth, format!("{what}: {detail}")),
-            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => ProviderError::new(
-                ErrorKind::Unreachable,
-                format!("{what}: {detail} (vault sealed, standby or rate limited)"),
-            ),
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+                // The server often says which ("Vault is sealed"); guess only when it does not.
+                let lower = detail.to_ascii_lowercase();
+                let said = ["seal", "standby", "rate limit"].iter().any(|w| lower.contains(w));
+                let guess = if said { "" } else { " (vault sealed, standby or rate limited)" };
+                ProviderError::new(ErrorKind::Unreachable, format!("{what}: {detail}{guess}"))
+            }
             _ => ProviderError::new(ErrorKind::Other, format!("{what}: {detail}")),
         }
+    }
+
+    /// Why `auth/token/lookup-self` failed, and what to do about it.
+    async fn lookup_self_error(&self, status: StatusCode, body: &Json) -> ProviderError {
+        if status == StatusCode::NOT_FOUND
+            && let Some(e) = self.namespace_error("vault token")
+        {
+            return e;
+        }
+        let hint = if status == StatusCode::BAD_REQUEST && body.is_null() {
+            "the server did not answer as Vault: is VAULT_ADDR http:// for an https:// server?"
+        } else if body.is_null() {
+            "the server did not answer as Vault (no JSON body): check VAULT_ADDR and the proxy variables"
+        } else if status.is_server_error() {
+            "the Vault server failed; try again, or check its logs and `vault status`"
+        } else if status == StatusCode::FORBIDDEN && self.token_is_known().await {
+            // A valid token without the `default` policy: the same 403 as a bad token.
+            return self
+                .status_error(status, body, "vault token: auth/token/lookup-self")
+                .hint("the token was refused auth/token/lookup-self, which the `default` policy grants: create it with the default policy, or grant lookup-self, renew-self and revoke-self under auth/token/ in one of its policies");
+        } else {
+            "the token is invalid or expired: get a new one (VAULT_TOKEN, `vault login`)"
+        };
+        self.status_error(status, body, "vault token").hint(hint)
+    }
+
+    /// Whether the server knows the token: `sys/internal/ui/mounts` answers any valid token,
+    /// whatever its policies, and refuses an unknown one.
+    async fn token_is_known(&self) -> bool {
+        self.call(Method::GET, "sys/internal/ui/mounts", None, true)
+            .await
+            .is_ok_and(|(s, _)| s.is_success())
+    }
+
+    /// For a 404 where a namespace is set: the namespace itself is the likely culprit.
+    fn namespace_error(&self, what: &str) -> Option<ProviderError> {
+        let ns = self.namespace.as_deref()?;
+        Some(
+            ProviderError::new(
+                ErrorKind::NotFound,
+                format!(
+                    "{what}: not found at {}: the namespace `{}` may not exist",
+                    self.addr,
+                    escape(ns)
+                ),
+            )
+            .hint("`vault namespace list` (without a namespace) lists the namespaces; set `namespace` in [providers.vault] or VAULT_NAMESPACE to one of them"),
+        )
     }
 
     async fn login(&mut self) -> Result<(), ProviderError> {
@@ -471,21 +581,22 @@ impl Vault {
         let method = auth.method();
         let (mount, body) = match &auth {
             Auth::Token { token, token_file } => {
-                let value = if let Some(t) =
-                    std::env::var_os("VAULT_TOKEN").filter(|t| !t.is_empty())
-                {
+                let value = if let Some((name, t)) = env_var(TOKEN_VARS) {
+                    self.token_variable = Some(name);
                     SecretValue::new(t.into_encoded_bytes())
                 } else if let Some(t) = token {
                     credential(t, "vault token")?
+                } else if let Some(path) = token_file {
+                    token_from_file(path)?
                 } else {
-                    let path = token_file.clone().or_else(|| {
-                        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".vault-token"))
-                    });
-                    let Some(path) = path.filter(|p| p.exists()) else {
+                    let home = std::env::var_os("HOME")
+                        .map(|h| PathBuf::from(h).join(".vault-token"))
+                        .filter(|p| p.exists());
+                    let Some(path) = home else {
                         return Err(ProviderError::new(ErrorKind::Auth, "no vault token: VAULT_TOKEN is not set and there is no ~/.vault-token")
                             .hint("set VAULT_TOKEN, run `vault login`, or configure `auth` in [providers.vault] (approle, kubernetes, jwt)"));
                     };
-                    credential(&format!("file://{}", path.display()), "vault token file")?
+                    token_from_file(&path)?
                 };
                 self.token = value;
                 // Learn the token's TTL to renew it during long runs; a bad token fails here.
@@ -493,16 +604,7 @@ impl Vault {
                     .call(Method::GET, "auth/token/lookup-self", None, true)
                     .await?;
                 if !status.is_success() {
-                    let hint = if status == StatusCode::BAD_REQUEST && body.is_null() {
-                        "the server did not answer as Vault: is VAULT_ADDR http:// for an https:// server?"
-                    } else if body.is_null() {
-                        "the server did not answer as Vault (no JSON body): check VAULT_ADDR and the proxy variables"
-                    } else if status.is_server_error() {
-                        "the Vault server failed; try again, or check its logs and `vault status`"
-                    } else {
-                        "the token is invalid or expired: get a new one (VAULT_TOKEN, `vault login`)"
-                    };
-                    return Err(self.status_error(status, &body, "vault token").hint(hint));
+                    return Err(self.lookup_self_error(status, &body).await);
                 }
                 let ttl = body["data"]["ttl"].as_u64().unwrap_or(0);
                 let renewable = body["data"]["renewable"].as_bool().unwrap_or(false);
@@ -564,6 +666,12 @@ impl Vault {
                 false,
             )
             .await?;
+        if status == StatusCode::NOT_FOUND
+            && let Some(e) =
+                self.namespace_error(&format!("vault login with auth method `{method}`"))
+        {
+            return Err(e);
+        }
         if !status.is_success() {
             // The server's message names the failure (e.g. "invalid secret id"), never the
             // credential itself.
@@ -623,13 +731,16 @@ impl Vault {
             .map_err(|e| {
                 ProviderError::new(ErrorKind::Unreachable, format!("GitHub OIDC endpoint: {e}"))
             })?;
+        let status = resp.status();
         let body: Json = resp.json().await.unwrap_or(Json::Null);
-        body["value"]
-            .as_str()
-            .map(|v| SecretValue::from_slice(v.as_bytes()))
-            .ok_or_else(|| {
-                ProviderError::new(ErrorKind::Auth, "GitHub OIDC endpoint returned no token")
-            })
+        match body["value"].as_str().filter(|_| status.is_success()) {
+            Some(v) => Ok(SecretValue::from_slice(v.as_bytes())),
+            None => Err(ProviderError::new(
+                ErrorKind::Auth,
+                format!("GitHub OIDC endpoint returned no token (HTTP {status})"),
+            )
+            .hint("the job needs `permissions: id-token: write`; the request token (ACTIONS_ID_TOKEN_REQUEST_TOKEN) is valid only inside its own job")),
+        }
     }
 
     async fn mount_of(&self, path: &str) -> Result<Mount, ProviderError> {
@@ -806,15 +917,18 @@ impl Vault {
         self.leases.lock().map(|l| !l.is_empty()).unwrap_or(false)
     }
 
-    /// Variables sx consumed for its own login (`env://` credentials in `auth`).
+    /// Variables sx consumed for its own login (`env://` credentials in `auth`, and
+    /// VAULT_TOKEN or BAO_TOKEN when the token came from there).
     pub fn consumed_variables(&self) -> Vec<String> {
-        match &self.config.auth {
+        let mut names = match &self.config.auth {
             Auth::Token { token, .. } => credential_variables(&[token.as_deref()]),
             Auth::AppRole {
                 role_id, secret_id, ..
             } => credential_variables(&[Some(role_id.as_str()), secret_id.as_deref()]),
             Auth::Kubernetes { .. } | Auth::Jwt { .. } => Vec::new(),
-        }
+        };
+        names.extend(self.token_variable.map(str::to_owned));
+        names
     }
 
     /// Whether anything needs doing while the command runs or after it exits.
@@ -868,9 +982,22 @@ impl Vault {
                         .unwrap_or(0);
                         tracing::info!("renewed {what} for {secs}s");
                         if secs == 0 {
+                            if lease.is_none() {
+                                tracing::warn!("the vault token {TOKEN_ENDS}");
+                                self.token_gone
+                                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                            }
                             return;
                         }
                         ttl = Duration::from_secs(secs);
+                    }
+                    Ok((s, _)) if lease.is_none() && s == StatusCode::FORBIDDEN => {
+                        tracing::warn!(
+                            "cannot renew the vault token (vault answered {s}): it {TOKEN_ENDS}"
+                        );
+                        self.token_gone
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
+                        return;
                     }
                     Ok((s, _)) => {
                         tracing::warn!("cannot renew {what}: vault answered {s}");
@@ -889,9 +1016,10 @@ impl Vault {
 
     /// Revokes leases (when `leases` and configured so) and a token sx logged in with.
     pub async fn shutdown(&self, leases: bool) {
-        if leases && self.config.revoke_on_exit {
-            let leases = self.leases.lock().map(|l| l.clone()).unwrap_or_default();
-            for l in leases {
+        let revoke_leases = leases && self.config.revoke_on_exit;
+        let held = self.leases.lock().map(|l| l.clone()).unwrap_or_default();
+        if revoke_leases {
+            for l in &held {
                 match self
                     .call(
                         Method::PUT,
@@ -909,22 +1037,42 @@ impl Vault {
                 }
             }
         }
-        if self.logged_in && self.config.revoke_token {
-            match self
-                .call(
-                    Method::POST,
-                    "auth/token/revoke-self",
-                    Some(&json!({})),
-                    true,
-                )
-                .await
-            {
-                Ok((s, _)) if s.is_success() => {
-                    tracing::info!("revoked the vault token sx logged in with")
-                }
-                Ok((s, _)) => tracing::warn!("cannot revoke the vault token: vault answered {s}"),
-                Err(e) => tracing::warn!("cannot revoke the vault token: {e}"),
+        if !self.logged_in || self.token_gone.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        // Vault revokes a token's leases with it: kept leases need the token kept too.
+        let kept = if held.is_empty() || revoke_leases {
+            None
+        } else if leases {
+            Some("revoke_on_exit = false")
+        } else {
+            Some("the values handed out must stay valid")
+        };
+        match (self.config.revoke_token, kept) {
+            (Some(false), _) => return,
+            (None, Some(why)) => {
+                tracing::info!(
+                    "not revoking the vault token sx logged in with: that would revoke the {} lease(s) kept ({why}); it expires with its TTL",
+                    held.len()
+                );
+                return;
             }
+            (Some(true), Some(why)) => tracing::warn!(
+                "revoke_token = true: revoking the vault token sx logged in with also revokes the {} lease(s) it created, though they are kept ({why})",
+                held.len()
+            ),
+            (_, None) => {}
+        }
+        let body = json!({});
+        match self
+            .call(Method::POST, "auth/token/revoke-self", Some(&body), true)
+            .await
+        {
+            Ok((s, _)) if s.is_success() => {
+                tracing::info!("revoked the vault token sx logged in with")
+            }
+            Ok((s, _)) => tracing::warn!("cannot revoke the vault token: vault answered {s}"),
+            Err(e) => tracing::warn!("cannot revoke the vault token: {e}"),
         }
     }
 
@@ -1046,6 +1194,35 @@ impl Vault {
         }
         Ok(())
     }
+}
+
+/// A token from a file the user named (or `~/.vault-token`): missing and empty are errors
+/// that name the file, not a token refused later.
+fn token_from_file(path: &std::path::Path) -> Answer {
+    let shown = escape(&path.display().to_string());
+    let raw = std::fs::read(path).map(SecretValue::new).map_err(|e| {
+        let e = if e.kind() == std::io::ErrorKind::NotFound {
+            ProviderError::new(
+                ErrorKind::NotFound,
+                format!("vault token file `{shown}` does not exist"),
+            )
+        } else {
+            ProviderError::new(
+                ErrorKind::Denied,
+                format!("vault token file `{shown}`: {e}"),
+            )
+        };
+        e.hint("point `token_file` in the auth table at the file that holds the token")
+    })?;
+    let token = SecretValue::from_slice(raw.expose().trim_ascii());
+    if token.expose().is_empty() {
+        return Err(ProviderError::new(
+            ErrorKind::Auth,
+            format!("vault token file `{shown}` is empty"),
+        )
+        .hint("write the token into it, or run `vault login`"));
+    }
+    Ok(token)
 }
 
 /// A KV v2 path relative to its mount, without a `data/` written out of habit.

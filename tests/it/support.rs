@@ -605,14 +605,19 @@ fn free_port_pair() -> u16 {
 }
 
 /// Spawns a long-lived server from a thread that never ends (see `start_moto`).
-fn spawn_forever(mut cmd: Command) -> bool {
+fn spawn_forever(cmd: Command) -> bool {
+    spawn_forever_with(cmd, libc::SIGKILL)
+}
+
+/// Like `spawn_forever`, with the signal the server gets when the test process exits.
+fn spawn_forever_with(mut cmd: Command, death_signal: libc::c_int) -> bool {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         cmd.stdout(Stdio::null()).stderr(Stdio::null());
         // SAFETY: prctl is async-signal-safe and only affects the new process.
         unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            cmd.pre_exec(move || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, death_signal);
                 Ok(())
             });
         }
@@ -794,14 +799,27 @@ fn start_postgres() -> Option<Postgres> {
         String::from_utf8_lossy(&o.stderr)
     );
     let port = free_port();
-    let mut server = as_postgres("postgres");
+    // A root shell that outlives the test by as long as a fast shutdown takes: on SIGTERM
+    // (the test process exited) it stops PostgreSQL and removes its folder.
+    let mut server = Command::new("sh");
     server
+        .args([
+            "-c",
+            "dir=$1; shift; setpriv --reuid=postgres --regid=postgres --init-groups \"$@\" & pid=$!; \
+             trap 'kill -INT $pid' TERM; wait $pid; wait $pid; rm -rf \"$dir\"",
+            "sh",
+        ])
+        .arg(&dir)
+        .arg(bin.join("postgres"))
         .arg("-D")
         .arg(&data)
         .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
         .arg("-k")
         .arg(&dir);
-    assert!(spawn_forever(server), "cannot start postgres");
+    assert!(
+        spawn_forever_with(server, libc::SIGTERM),
+        "cannot start postgres"
+    );
     let up = wait_for(Duration::from_secs(30), || {
         TcpStream::connect(("127.0.0.1", port)).is_ok()
     });

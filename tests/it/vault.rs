@@ -20,10 +20,36 @@ fn policy(bao: &Bao, name: &str, paths: &[&str]) {
         .iter()
         .map(|p| format!("path \"{p}\" {{ capabilities = [\"read\", \"list\"] }}\n"))
         .collect();
+    policy_hcl(bao, name, &body);
+}
+
+fn policy_hcl(bao: &Bao, name: &str, hcl: &str) {
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("p.hcl");
-    std::fs::write(&file, body).expect("write");
+    std::fs::write(&file, hcl).expect("write");
     bao.ok(&["policy", "write", name, file.to_str().expect("utf8")]);
+}
+
+/// An AppRole role at `mount/role/job` with `settings`; returns `auth = { ... }` for it.
+fn approle(bao: &Bao, mount: &str, settings: &[&str]) -> String {
+    bao.ok(&["auth", "enable", &format!("-path={mount}"), "approle"]);
+    let mut args = vec!["write".to_owned(), format!("auth/{mount}/role/job")];
+    args.extend(settings.iter().map(|s| (*s).to_owned()));
+    bao.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let role_id = bao.ok(&[
+        "read",
+        "-field=role_id",
+        &format!("auth/{mount}/role/job/role-id"),
+    ]);
+    let secret_id = bao.ok(&[
+        "write",
+        "-f",
+        "-field=secret_id",
+        &format!("auth/{mount}/role/job/secret-id"),
+    ]);
+    format!(
+        "auth = {{ method = \"approle\", mount = \"{mount}\", role_id = \"{role_id}\", secret_id = \"{secret_id}\" }}\n"
+    )
 }
 
 #[test]
@@ -176,9 +202,10 @@ fn approle_login_with_role_id_from_env_and_secret_id_from_a_file() {
     assert_eq!(accessors(), before, "a login token was left behind");
 
     // Other commands revoke theirs too, and a credential read from env:// stays with sx.
+    // `auth.mount` may be written as `vault auth list` shows it.
     sb.env("SECRET_ID_VAR", &secret_id);
     sb.manifest(
-        "[providers.vault]\nauth = { method = \"approle\", mount = \"approle-t\", role_id = \"env://VAULT_ROLE_ID\", secret_id = \"env://SECRET_ID_VAR\" }\n\n[env]\nT = \"vault://arkv/app#token\"\n",
+        "[providers.vault]\nauth = { method = \"approle\", mount = \"auth/approle-t/\", role_id = \"env://VAULT_ROLE_ID\", secret_id = \"env://SECRET_ID_VAR\" }\n\n[env]\nT = \"vault://arkv/app#token\"\n",
     );
     assert_success(&sb.run(["get", "vault://arkv/app#token"]));
     let o = sb.run(["ls", "vault://arkv/"]);
@@ -211,7 +238,7 @@ fn approle_login_with_role_id_from_env_and_secret_id_from_a_file() {
 
     let wrong = "00000000-1111-2222-3333-444444444444";
     let wrong_file = sb.write("wrong_secret_id", wrong);
-    sb.manifest(&manifest(&wrong_file));
+    sb.manifest(&manifest(&wrong_file).replace("\"approle-t\"", "\"/auth/approle-t/\""));
     let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
     assert_eq!(code(&o), 125);
     let err = stderr(&o);
@@ -322,6 +349,20 @@ fn a_namespace_from_the_config_or_the_environment() {
     );
     sb.env("VAULT_NAMESPACE", "team-sx");
     assert_success(&sb.run(["exec", "--", "true"]));
+
+    // A namespace that does not exist answers 404 to everything: that is what it says.
+    sb.env("VAULT_NAMESPACE", "no-such-team");
+    let o = sb.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    assert!(
+        stderr(&o).contains(&format!(
+            "    not found: vault token: not found at {}: the namespace `no-such-team` may not exist\n    \
+             hint: `vault namespace list` (without a namespace) lists the namespaces",
+            bao.addr()
+        )),
+        "{}",
+        stderr(&o)
+    );
 }
 
 fn bao_cli_path() -> std::path::PathBuf {
@@ -709,8 +750,98 @@ fn revoke_on_exit_false_leaves_the_lease_and_its_credentials() {
     assert_eq!(pg.query(&user, &password, "select 1").as_deref(), Ok("1"));
     let leases = bao.ok(&["list", "-format=json", "sys/leases/lookup/db-keep/creds/ro"]);
     assert_eq!(leases.matches('"').count(), 2, "one lease left: {leases}");
-    bao.ok(&["lease", "revoke", "-prefix", "db-keep/creds/ro"]);
+
+    // Logged in with AppRole, sx keeps its login token as well: Vault would revoke the
+    // leases with it.
+    policy_hcl(
+        &bao,
+        "db-keep-job",
+        "path \"db-keep/creds/ro\" { capabilities = [\"read\"] }\npath \"sys/leases/*\" { capabilities = [\"update\"] }\n",
+    );
+    let auth = approle(
+        &bao,
+        "approle-keep",
+        &["token_policies=db-keep-job", "token_ttl=10m"],
+    );
+    let kept = run_database_job(
+        &bao,
+        &pg,
+        "db-keep",
+        &format!("revoke_on_exit = false\n{auth}"),
+        0,
+    );
+    assert!(
+        stderr(&kept.output).contains(
+            "INFO not revoking the vault token sx logged in with: that would revoke the 1 lease(s) kept (revoke_on_exit = false); it expires with its TTL\n"
+        ),
+        "{}",
+        stderr(&kept.output)
+    );
+    assert_eq!(
+        pg.query(&kept.user, &kept.password, "select current_user"),
+        Ok(kept.user.clone()),
+        "the credentials died with the login token"
+    );
+    // `revoke_token = true` said outright revokes it, and the leases with it: sx warns.
+    let gone = run_database_job(
+        &bao,
+        &pg,
+        "db-keep",
+        &format!("revoke_on_exit = false\nrevoke_token = true\n{auth}"),
+        0,
+    );
+    assert!(
+        stderr(&gone.output).contains(
+            "WARN revoke_token = true: revoking the vault token sx logged in with also revokes the 1 lease(s) it created, though they are kept (revoke_on_exit = false)\n"
+        ),
+        "{}",
+        stderr(&gone.output)
+    );
+    assert!(wait_for(Duration::from_secs(10), || pg
+        .query(&gone.user, &gone.password, "select 1")
+        .is_err()));
+
+    bao.ok(&[
+        "lease",
+        "revoke",
+        "-sync=true",
+        "-prefix",
+        "db-keep/creds/ro",
+    ]);
     assert!(pg.query(&user, &password, "select 1").is_err());
+    assert!(pg.query(&kept.user, &kept.password, "select 1").is_err());
+}
+
+#[test]
+fn a_login_token_past_its_max_ttl_warns_that_it_can_no_longer_be_renewed() {
+    let Some(bao) = Bao::get() else { return };
+    bao.ok(&["kv", "put", "secret/short", "token=t"]);
+    policy(&bao, "short-read", &["secret/data/short"]);
+    let auth = approle(
+        &bao,
+        "approle-short",
+        &[
+            "token_policies=short-read",
+            "token_ttl=2s",
+            "token_max_ttl=3s",
+        ],
+    );
+    let sb = sandbox(&bao, None);
+    sb.manifest(&format!(
+        "[providers.vault]\n{auth}\n[env]\nT = \"vault://secret/short#token\"\n"
+    ));
+    let o = sb.run(["-v", "exec", "--", "sleep", "5"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("can no longer be renewed (its max TTL is reached, or it was revoked); the leases it created end with it\n"),
+        "{err}"
+    );
+    assert!(err.contains("INFO renewed the vault token for "), "{err}");
+    assert!(
+        !err.contains("cannot revoke the vault token"),
+        "a token the server ended is not revoked again: {err}"
+    );
 }
 
 #[test]
@@ -771,10 +902,113 @@ fn tokens_come_from_vault_token_then_the_config_then_a_token_file_then_home() {
         !env.contains_key("MY_VAULT_TOKEN"),
         "the token reached the child"
     );
+    // A token file that is named but missing or empty is an error about that file, not a
+    // fall-back to ~/.vault-token.
+    let empty = sb.write("empty-token", "\n");
+    for (file, message) in [
+        (
+            std::path::PathBuf::from("/nonexistent/vault-token"),
+            "not found: vault token file `/nonexistent/vault-token` does not exist\n".to_owned(),
+        ),
+        (
+            empty.clone(),
+            format!(
+                "authentication failed: vault token file `{}` is empty\n",
+                empty.display()
+            ),
+        ),
+    ] {
+        sb.manifest(&format!(
+            "[providers.vault]\nauth = {{ method = \"token\", token_file = \"{}\" }}\n\n[env]\nT = \"vault://tokkv/app#token\"\n",
+            file.display()
+        ));
+        let o = sb.run(["exec", "--", "true"]);
+        assert_eq!(code(&o), 125);
+        assert!(
+            stderr(&o).contains(&format!("  env T: vault://tokkv/app#token\n    {message}")),
+            "{}",
+            stderr(&o)
+        );
+    }
+
     // VAULT_TOKEN wins over everything.
+    sb.manifest(
+        "[providers.vault]\nauth = { method = \"token\", token = \"env://MY_VAULT_TOKEN\", token_file = \"bad-token\" }\n\n[env]\nT = \"vault://tokkv/app#token\"\n",
+    );
     sb.env("VAULT_TOKEN", "also-not-a-token");
     let o = sb.run(["exec", "--", "true"]);
     assert_eq!(code(&o), 125, "VAULT_TOKEN was not used: {}", stderr(&o));
+
+    // The command does not get the token sx used, unless the manifest passes it on;
+    // VAULT_ADDR passes through.
+    sb.env("VAULT_TOKEN", &from_env);
+    sb.manifest("[env]\nT = \"vault://tokkv/app#token\"\n");
+    let env = read(&sb);
+    assert!(
+        !env.contains_key("VAULT_TOKEN"),
+        "VAULT_TOKEN reached the child"
+    );
+    assert_eq!(env["VAULT_ADDR"], bao.addr().as_bytes());
+    sb.manifest("[env]\nT = \"vault://tokkv/app#token\"\nVAULT_TOKEN = \"env://VAULT_TOKEN\"\n");
+    let env = read(&sb);
+    assert_eq!(env["VAULT_TOKEN"], from_env.as_bytes());
+
+    // OpenBao's names work too, after the VAULT_* ones; BAO_TOKEN stays with sx as well.
+    let mut bao_sb = Sandbox::new();
+    bao_sb
+        .env("BAO_ADDR", &bao.addr())
+        .env("BAO_TOKEN", &from_env);
+    bao_sb.manifest("[env]\nT = \"vault://tokkv/app#token\"\n");
+    let env = read(&bao_sb);
+    assert!(
+        !env.contains_key("BAO_TOKEN"),
+        "BAO_TOKEN reached the child"
+    );
+    assert_eq!(env["BAO_ADDR"], bao.addr().as_bytes());
+    bao_sb.env("VAULT_TOKEN", "not-a-token-either");
+    let o = bao_sb.run(["exec", "--", "true"]);
+    assert_eq!(
+        code(&o),
+        125,
+        "BAO_TOKEN won over VAULT_TOKEN: {}",
+        stderr(&o)
+    );
+
+    // A valid token without the `default` policy cannot look itself up: that says so,
+    // not "invalid or expired".
+    let no_default = bao.ok(&[
+        "token",
+        "create",
+        "-field=token",
+        "-policy=tok-env",
+        "-no-default-policy",
+    ]);
+    sb.env("VAULT_TOKEN", &no_default);
+    let o = sb.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    assert!(
+        stderr(&o).contains(
+            "    permission denied: vault token: auth/token/lookup-self: permission denied\n    \
+             hint: the token was refused auth/token/lookup-self, which the `default` policy grants"
+        ),
+        "{}",
+        stderr(&o)
+    );
+
+    // An address without a scheme says so, not "relative URL without a base".
+    let port = bao.addr().rsplit(':').next().expect("port").to_owned();
+    sb.env("VAULT_TOKEN", &from_env);
+    sb.env("VAULT_ADDR", &format!("127.0.0.1:{port}"));
+    let o = sb.run(["exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    assert!(
+        stderr(&o).contains(&format!(
+            "    malformed: vault address `127.0.0.1:{port}` (from VAULT_ADDR) has no scheme\n    \
+             hint: write the scheme too: http://127.0.0.1:{port} or https://127.0.0.1:{port}\n"
+        )),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// An RSA key pair made with openssl, and JWTs signed with it.
@@ -899,7 +1133,10 @@ fn jwt_login_with_a_token_from_the_github_actions_oidc_endpoint() {
     let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
     assert_eq!(code(&o), 125);
     assert!(
-        stderr(&o).contains("GitHub OIDC endpoint"),
+        stderr(&o).contains(
+            "    authentication failed: GitHub OIDC endpoint returned no token (HTTP 401 Unauthorized)\n    \
+             hint: the job needs `permissions: id-token: write`"
+        ),
         "{}",
         stderr(&o)
     );
@@ -989,8 +1226,9 @@ fn sealed_and_rate_limited_answers_are_retried_within_a_budget() {
     let o = sb.run(["exec", "--", "sh", "-c", "touch \"$OUT/started\""]);
     assert_eq!(code(&o), 125);
     let err = stderr(&o);
+    // The server's own words, without a guess repeating them.
     assert!(
-        err.contains("Vault is sealed (vault sealed, standby or rate limited)"),
+        err.contains("    unreachable: vault token: Vault is sealed\n"),
         "{err}"
     );
     assert_eq!(always.requests().len(), 3, "max_attempts = 3");
