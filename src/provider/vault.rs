@@ -3,7 +3,8 @@
 //! KV version 1 and 2 are told apart from the mount's options (`sys/internal/ui/mounts`), so
 //! references never spell `data/`. Other engines are read as they are; their leases are
 //! renewed while the command runs and revoked when it exits. Auth methods: token, AppRole,
-//! Kubernetes and JWT/OIDC; a token sx obtained by logging in is revoked at exit.
+//! Kubernetes and JWT/OIDC; a token sx obtained by logging in is revoked at exit, unless
+//! leases kept past the run depend on it.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
