@@ -99,13 +99,12 @@ fn harden() {
 
 fn report(e: &Error, json: bool) {
     if json {
-        // One JSON line, like the log lines, for collectors that parse stderr.
-        let line = serde_json::json!({
-            "level": "ERROR",
-            "message": e.to_string(),
-            "hint": e.hint(),
-        });
-        say!("{line}");
+        // One JSON line through the same formatter as the log lines (a timestamp, the
+        // level), for collectors that parse stderr; `hint` only when there is one.
+        match e.hint() {
+            Some(hint) => tracing::error!(target: "sx::error", hint, "{e}"),
+            None => tracing::error!(target: "sx::error", "{e}"),
+        }
         return;
     }
     match e {

@@ -315,4 +315,37 @@ fn audit_lines_name_entries_never_values() {
     assert_eq!(c["path"], "canary");
     assert_eq!(c["outcome"], "ok");
     assert!(c["duration_ms"].is_u64());
+
+    // A failure is one JSON line too, formatted like the others, its hint a field of its own.
+    sb.manifest("[env]\nC = \"local://canary#missing\"\n");
+    let o = sb.run(["--log-format", "json", "exec", "--", "true"]);
+    assert_eq!(code(&o), 125);
+    assert_clean("error line", &o.stderr);
+    let error: serde_json::Value = stderr(&o)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["level"] == "ERROR")
+        .expect("an ERROR line");
+    assert!(
+        error["timestamp"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{error}"
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m
+                .starts_with("could not resolve 1 of 1 entry\n  env C: local://canary#missing\n")),
+        "{error}"
+    );
+    // A resolve error's hints are inside its message; only a top-level hint is a field.
+    assert!(error.get("hint").is_none(), "{error}");
+    let o = sb.run(["--log-format", "json", "get", "canary"]);
+    assert_eq!(code(&o), 2);
+    let line: serde_json::Value = serde_json::from_str(stderr(&o).trim()).expect("one JSON line");
+    assert_eq!(
+        line["hint"],
+        "a reference looks like SCHEME://PATH, e.g. `local://api-token`"
+    );
 }
