@@ -948,20 +948,20 @@ where
     port
 }
 
-/// A server that answers every request with an HTML error page, as a proxy or a load
-/// balancer in front of the wrong thing does; returns its port and a request counter.
-pub fn html_error_server(
-    status: &'static str,
-) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::io::{BufRead, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+/// A loopback HTTP stand-in: for each connection it reads one request and writes back the
+/// whole response `answer` makes from the body, then closes. Returns its port and a count
+/// of the requests it saw.
+pub fn serve_raw(
+    answer: impl Fn(&[u8]) -> String + Send + 'static,
+) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let seen = std::sync::Arc::clone(&count);
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = Arc::clone(&count);
     std::thread::spawn(move || {
         for conn in listener.incoming().flatten() {
             seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let mut reader = std::io::BufReader::new(conn.try_clone().expect("clone"));
+            let mut reader = BufReader::new(conn.try_clone().expect("clone"));
             let mut length = 0;
             loop {
                 let mut line = String::new();
@@ -974,14 +974,21 @@ pub fn html_error_server(
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
-            let page = "<html><body><h1>Bad Gateway</h1></body></html>";
             let mut conn = conn;
-            let _ = write!(
-                conn,
-                "HTTP/1.1 {status}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
-                page.len()
-            );
+            let _ = conn.write_all(answer(&body).as_bytes());
         }
     });
     (port, count)
+}
+
+/// A server that answers every request with an HTML error page, as a proxy or a load
+/// balancer in front of the wrong thing does; returns its port and a request counter.
+pub fn html_error_server(status: &'static str) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    serve_raw(move |_| {
+        let page = "<html><body><h1>Bad Gateway</h1></body></html>";
+        format!(
+            "HTTP/1.1 {status}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+            page.len()
+        )
+    })
 }

@@ -514,45 +514,25 @@ fn database_credentials_come_from_one_lease_that_is_revoked_after_the_run() {
 
 /// A Kubernetes API stand-in that answers TokenReview for one service-account token.
 fn token_review_server(token: String) -> u16 {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for conn in listener.incoming().flatten() {
-            let mut reader = BufReader::new(conn.try_clone().expect("clone"));
-            let mut conn = conn;
-            let mut length = 0;
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                    break;
-                }
-                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let review: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-            let ok = review["spec"]["token"] == token.as_str();
-            let answer = serde_json::json!({
-                "apiVersion": "authentication.k8s.io/v1",
-                "kind": "TokenReview",
-                "status": if ok {
-                    serde_json::json!({"authenticated": true, "user": {"username": "system:serviceaccount:default:app", "uid": "uid-1", "groups": ["system:serviceaccounts"]}})
-                } else {
-                    serde_json::json!({"authenticated": false, "error": "invalid token"})
-                },
-            })
-            .to_string();
-            let _ = write!(
-                conn,
-                "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
-                answer.len()
-            );
-        }
-    });
-    port
+    serve_raw(move |body| {
+        let review: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let ok = review["spec"]["token"] == token.as_str();
+        let answer = serde_json::json!({
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenReview",
+            "status": if ok {
+                serde_json::json!({"authenticated": true, "user": {"username": "system:serviceaccount:default:app", "uid": "uid-1", "groups": ["system:serviceaccounts"]}})
+            } else {
+                serde_json::json!({"authenticated": false, "error": "invalid token"})
+            },
+        })
+        .to_string();
+        format!(
+            "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+            answer.len()
+        )
+    })
+    .0
 }
 
 #[test]
