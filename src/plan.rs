@@ -84,6 +84,49 @@ pub struct Plan {
     pub imports: Vec<Import>,
 }
 
+impl Plan {
+    /// Drops the `[files]` entries, and the reads only they needed, so that nothing is
+    /// fetched for them; returns their names.
+    pub fn without_files(&mut self) -> Vec<String> {
+        let (files, kept): (Vec<Entry>, Vec<Entry>) = std::mem::take(&mut self.entries)
+            .into_iter()
+            .partition(|e| matches!(e.target, Target::File { .. }));
+        self.entries = kept;
+        let mut used = vec![false; self.fetches.len()];
+        for e in &self.entries {
+            if let Source::Fetch { fetch, .. } = e.source {
+                used[fetch] = true;
+            }
+        }
+        for i in &self.imports {
+            used[i.fetch] = true;
+        }
+        // Renumber the reads that stay.
+        let mut new_index = vec![usize::MAX; self.fetches.len()];
+        let mut n = 0;
+        for (old, keep) in used.iter().enumerate() {
+            if *keep {
+                new_index[old] = n;
+                n += 1;
+            }
+        }
+        let mut old = 0;
+        self.fetches.retain(|_| {
+            old += 1;
+            used[old - 1]
+        });
+        for e in &mut self.entries {
+            if let Source::Fetch { fetch, .. } = &mut e.source {
+                *fetch = new_index[*fetch];
+            }
+        }
+        for i in &mut self.imports {
+            i.fetch = new_index[i.fetch];
+        }
+        files.into_iter().map(|e| e.name).collect()
+    }
+}
+
 /// Builds plans; collects every problem instead of stopping at the first.
 #[derive(Debug)]
 pub struct Planner<'m> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::cli::{ExportFormat, Global};
 use crate::commands::{require_manifest, resolve_and_release};
 use crate::error::Error;
-use crate::plan::{Planner, Target};
+use crate::plan::Planner;
 
 pub fn run(g: &Global, format: ExportFormat, timeout: Duration) -> Result<u8, Error> {
     // Checked first: no secret is fetched for an export that has nowhere to go.
@@ -22,20 +22,17 @@ pub fn run(g: &Global, format: ExportFormat, timeout: Duration) -> Result<u8, Er
         _ => None,
     };
     let manifest = require_manifest(g)?;
-    let plan = Planner::new(Some(&manifest), g.profile.as_deref()).finish(Some(&manifest))?;
+    let mut plan = Planner::new(Some(&manifest), g.profile.as_deref()).finish(Some(&manifest))?;
+    // Files exist only while `sx exec` runs: not fetched, not printed.
+    for name in plan.without_files() {
+        tracing::warn!("files {name} skipped: files exist only while `sx exec` runs");
+    }
     let outcome = resolve_and_release(&plan, timeout)?;
     for s in &outcome.skipped {
         tracing::warn!("optional {} left unset: {}", s.entry, s.error);
     }
     let mut vars = Vec::new();
     for e in &outcome.entries {
-        if matches!(e.target, Target::File { .. }) {
-            tracing::warn!(
-                "files {} skipped: files exist only while `sx exec` runs",
-                e.name
-            );
-            continue;
-        }
         if e.value.expose().contains(&0) {
             return Err(Error::Inject {
                 message: format!(

@@ -206,6 +206,21 @@ fn export_formats_quote_exactly_and_github_masks_only_secrets() {
         );
     }
 
+    // A [files] entry is left out, not even read: a missing one does not fail the export.
+    sb.manifest(
+        "[env]\nLEVEL = { value = \"info\" }\nSHARED = \"local://tok\"\n[files.CERT]\nref = \"local://no-such-cert\"\n[files.TOKF]\nref = \"local://tok\"\n",
+    );
+    let o = sb.run(["export"]);
+    assert_success(&o);
+    assert_eq!(stdout(&o), "LEVEL='info'\nSHARED='it\\'s \"$x\"\nline2'\n");
+    assert_eq!(
+        stderr(&o),
+        " WARN files CERT skipped: files exist only while `sx exec` runs\n WARN files TOKF skipped: files exist only while `sx exec` runs\n"
+    );
+    sb.manifest(
+        "[env]\nTOK = \"local://tok\"\nPCT = \"local://pct\"\nLEVEL = { value = \"info\" }\n",
+    );
+
     let o = sb.run(["export", "--format", "shell"]);
     assert_success(&o);
     // The shell itself reads the value back byte for byte.
