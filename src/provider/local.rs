@@ -108,6 +108,8 @@ pub fn default_identity_path() -> Result<PathBuf, ProviderError> {
 pub struct LocalStore {
     path: PathBuf,
     identities: Vec<x25519::Identity>,
+    /// Where the identities came from, for messages: `SX_AGE_IDENTITY`, or a file and who named it.
+    identity_origin: String,
     recipients: Vec<x25519::Recipient>,
 }
 
@@ -140,7 +142,7 @@ impl LocalStore {
             Some(p) => p.clone(),
             None => default_store_path()?,
         };
-        let identities = load_identities(config)?;
+        let (identities, identity_origin) = load_identities(config)?;
         let mut recipients: Vec<x25519::Recipient> =
             identities.iter().map(x25519::Identity::to_public).collect();
         for r in &config.recipients {
@@ -156,6 +158,7 @@ impl LocalStore {
         Ok(Self {
             path,
             identities,
+            identity_origin,
             recipients,
         })
     }
@@ -191,13 +194,22 @@ impl LocalStore {
         let mut reader = decryptor
             .decrypt(self.identities.iter().map(|i| i as &dyn age::Identity))
             .map_err(|e| {
+                let public: Vec<String> = self
+                    .identities
+                    .iter()
+                    .map(|i| i.to_public().to_string())
+                    .collect();
                 ProviderError::new(
                     ErrorKind::Auth,
-                    format!("cannot decrypt local store `{shown}`: {e}"),
+                    format!(
+                        "cannot decrypt local store `{shown}` with the identity {} (public key {}): {e}",
+                        self.identity_origin,
+                        public.join(", ")
+                    ),
                 )
-                .hint(format!(
-                    "the identity in use is not a recipient of this store; set {IDENTITY_FILE_VAR} or `identity` in [providers.local]"
-                ))
+                .hint(
+                    "that identity is not a recipient of this store: use the one that made it, or have a recipient add this public key to `recipients` in [providers.local] and run `sx set` once",
+                )
             })?;
         let mut plain = Zeroizing::new(Vec::new());
         reader.read_to_end(&mut plain).map_err(|e| {
@@ -375,10 +387,10 @@ impl LocalStore {
 
 /// Where the identity comes from, in order: `SX_AGE_IDENTITY`, `SX_AGE_IDENTITY_FILE`, the
 /// `identity` setting, the default file.
-fn load_identities(config: &Config) -> Result<Vec<x25519::Identity>, ProviderError> {
+fn load_identities(config: &Config) -> Result<(Vec<x25519::Identity>, String), ProviderError> {
     if let Some(text) = std::env::var_os(IDENTITY_VAR).filter(|v| !v.is_empty()) {
         let text = Zeroizing::new(text.to_string_lossy().into_owned());
-        return parse_identities(&text, IDENTITY_VAR);
+        return parse_identities(&text, IDENTITY_VAR).map(|i| (i, IDENTITY_VAR.to_owned()));
     }
     let (path, origin) =
         if let Some(p) = std::env::var_os(IDENTITY_FILE_VAR).filter(|v| !v.is_empty()) {
@@ -406,6 +418,7 @@ fn load_identities(config: &Config) -> Result<Vec<x25519::Identity>, ProviderErr
         Err(e) => return Err(unreadable(&shown, &origin, &e)),
     }
     parse_identities(&text, &format!("`{shown}`"))
+        .map(|i| (i, format!("`{shown}` (from {origin})")))
 }
 
 /// The identity file cannot be read; the hint depends on who named it.

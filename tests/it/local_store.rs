@@ -167,8 +167,19 @@ fn identities_come_from_the_environment_and_a_wrong_one_is_a_clear_error() {
     let o = sb2.run(["get", "local://k"]);
     assert_eq!(code(&o), 1);
     let err = stderr(&o);
+    // It names the identity used and its public key (never the secret key), and what to do.
+    let own = std::fs::read_to_string(sb2.path().join("config/sx/identity.txt")).expect("read");
+    let public = own
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .expect("public key line");
     assert!(
-        err.contains("authentication failed: cannot decrypt local store"),
+        err.contains(&format!(
+            "authentication failed: cannot decrypt local store `{}` with the identity `{}` (from the default location) (public key {public}): No matching keys found\n    \
+             hint: that identity is not a recipient of this store: use the one that made it, or have a recipient add this public key to `recipients` in [providers.local] and run `sx set` once\n",
+            store.display(),
+            sb2.path().join("config/sx/identity.txt").display()
+        )),
         "{err}"
     );
     assert!(!err.contains("AGE-SECRET-KEY"), "{err}");
