@@ -29,7 +29,7 @@ complete -c sx -n "__fish_sx_needs_command" -s p -l profile -d 'Profile whose [p
 complete -c sx -n "__fish_sx_needs_command" -l log-format -d 'Log line format; json gives one audit line per resolved reference' -r -f -a "text\t''
 json\t''"
 complete -c sx -n "__fish_sx_needs_command" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
-complete -c sx -n "__fish_sx_needs_command" -s q -l quiet -d 'Only errors on stderr'
+complete -c sx -n "__fish_sx_needs_command" -s q -l quiet -d 'Only errors on stderr (with --log-format json, the audit lines too: they are its point)'
 complete -c sx -n "__fish_sx_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sx -n "__fish_sx_needs_command" -s V -l version -d 'Print version'
 complete -c sx -n "__fish_sx_needs_command" -f -a "exec" -d 'Resolve the manifest and run a command with the secrets injected'
@@ -55,7 +55,7 @@ complete -c sx -n "__fish_sx_using_subcommand exec" -l exec -d 'Replace sx by th
 complete -c sx -n "__fish_sx_using_subcommand exec" -l allow-disk -d 'Accept a disk-backed folder ($XDG_RUNTIME_DIR, else /dev/shm) for secret files instead of refusing it (warns)'
 complete -c sx -n "__fish_sx_using_subcommand exec" -l mask -d 'Replace secret values in the command\'s stdout and stderr with *** (values under 4 bytes and plain `value` entries are left alone; the output goes through sx, so the command no longer writes to the terminal directly)'
 complete -c sx -n "__fish_sx_using_subcommand exec" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
-complete -c sx -n "__fish_sx_using_subcommand exec" -s q -l quiet -d 'Only errors on stderr'
+complete -c sx -n "__fish_sx_using_subcommand exec" -s q -l quiet -d 'Only errors on stderr (with --log-format json, the audit lines too: they are its point)'
 complete -c sx -n "__fish_sx_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c sx -n "__fish_sx_using_subcommand exec" -s V -l version -d 'Print version'
 complete -c sx -n "__fish_sx_using_subcommand get" -l timeout -d 'Deadline for resolving every reference (e.g. 30s, 500ms, 2m)' -r
@@ -64,7 +64,7 @@ complete -c sx -n "__fish_sx_using_subcommand get" -s p -l profile -d 'Profile w
 complete -c sx -n "__fish_sx_using_subcommand get" -l log-format -d 'Log line format; json gives one audit line per resolved reference' -r -f -a "text\t''
 json\t''"
 complete -c sx -n "__fish_sx_using_subcommand get" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
-complete -c sx -n "__fish_sx_using_subcommand get" -s q -l quiet -d 'Only errors on stderr'
+complete -c sx -n "__fish_sx_using_subcommand get" -s q -l quiet -d 'Only errors on stderr (with --log-format json, the audit lines too: they are its point)'
 complete -c sx -n "__fish_sx_using_subcommand get" -s h -l help -d 'Print help'
 complete -c sx -n "__fish_sx_using_subcommand get" -s V -l version -d 'Print version'
 complete -c sx -n "__fish_sx_using_subcommand export" -l format -d 'Output format' -r -f -a "dotenv\t'NAME=\'value\' lines for .env files: literal, with \\\' and \\\\ the only escapes'
@@ -78,7 +78,7 @@ complete -c sx -n "__fish_sx_using_subcommand export" -s p -l profile -d 'Profil
 complete -c sx -n "__fish_sx_using_subcommand export" -l log-format -d 'Log line format; json gives one audit line per resolved reference' -r -f -a "text\t''
 json\t''"
 complete -c sx -n "__fish_sx_using_subcommand export" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
-complete -c sx -n "__fish_sx_using_subcommand export" -s q -l quiet -d 'Only errors on stderr'
+complete -c sx -n "__fish_sx_using_subcommand export" -s q -l quiet -d 'Only errors on stderr (with --log-format json, the audit lines too: they are its point)'
 complete -c sx -n "__fish_sx_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sx -n "__fish_sx_using_subcommand export" -s V -l version -d 'Print version'
 complete -c sx -n "__fish_sx_using_subcommand check" -l timeout -d 'Deadline for resolving every reference (e.g. 30s, 500ms, 2m)' -r
@@ -87,7 +87,7 @@ complete -c sx -n "__fish_sx_using_subcommand check" -s p -l profile -d 'Profile
 complete -c sx -n "__fish_sx_using_subcommand check" -l log-format -d 'Log line format; json gives one audit line per resolved reference' -r -f -a "text\t''
 json\t''"
 complete -c sx -n "__fish_sx_using_subcommand check" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
-complete -c sx -n "__fish_sx_using_subcommand check" -s q -l quiet -d 'Only errors on stderr'
+complete -c sx -n "__fish_sx_using_subcommand check" -s q -l quiet -d 'Only errors on stderr (with --log-format json, the audit lines too: they are its point)'
 complete -c sx -n "__fish_sx_using_subcommand check" -s h -l help -d 'Print help'
 complete -c sx -n "__fish_sx_using_subcommand check" -s V -l version -d 'Print version'
 complete -c sx -n "__fish_sx_using_subcommand ls" -s f -l manifest -d 'Manifest to read [default: the nearest sx.toml from the working directory upward]' -r -F
@@ -95,7 +95,7 @@ complete -c sx -n "__fish_sx_using_subcommand ls" -s p -l profile -d 'Profile wh
 complete -c sx -n "__fish_sx_using_subcommand ls" -l log-format -d 'Log line format; json gives one audit line per resolved reference' -r -f -a "text\t''
 json\t''"
 complete -c sx -n "__fish_sx_using_subcommand ls" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
-complete -c sx -n "__fish_sx_using_subcommand ls" -s q -l quiet -d 'Only errors on stderr'
+complete -c sx -n "__fish_sx_using_subcommand ls" -s q -l quiet -d 'Only errors on stderr (with --log-format json, the audit lines too: they are its point)'
 complete -c sx -n "__fish_sx_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c sx -n "__fish_sx_using_subcommand ls" -s V -l version -d 'Print version'
 complete -c sx -n "__fish_sx_using_subcommand set" -l from-file -d 'Read the value from this file instead of stdin' -r -F
@@ -104,7 +104,7 @@ complete -c sx -n "__fish_sx_using_subcommand set" -s p -l profile -d 'Profile w
 complete -c sx -n "__fish_sx_using_subcommand set" -l log-format -d 'Log line format; json gives one audit line per resolved reference' -r -f -a "text\t''
 json\t''"
 complete -c sx -n "__fish_sx_using_subcommand set" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
-complete -c sx -n "__fish_sx_using_subcommand set" -s q -l quiet -d 'Only errors on stderr'
+complete -c sx -n "__fish_sx_using_subcommand set" -s q -l quiet -d 'Only errors on stderr (with --log-format json, the audit lines too: they are its point)'
 complete -c sx -n "__fish_sx_using_subcommand set" -s h -l help -d 'Print help'
 complete -c sx -n "__fish_sx_using_subcommand set" -s V -l version -d 'Print version'
 complete -c sx -n "__fish_sx_using_subcommand rm" -s f -l manifest -d 'Manifest to read [default: the nearest sx.toml from the working directory upward]' -r -F
@@ -113,7 +113,7 @@ complete -c sx -n "__fish_sx_using_subcommand rm" -l log-format -d 'Log line for
 json\t''"
 complete -c sx -n "__fish_sx_using_subcommand rm" -l force -d 'Delete at once, without the provider\'s recovery window (Secrets Manager)'
 complete -c sx -n "__fish_sx_using_subcommand rm" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
-complete -c sx -n "__fish_sx_using_subcommand rm" -s q -l quiet -d 'Only errors on stderr'
+complete -c sx -n "__fish_sx_using_subcommand rm" -s q -l quiet -d 'Only errors on stderr (with --log-format json, the audit lines too: they are its point)'
 complete -c sx -n "__fish_sx_using_subcommand rm" -s h -l help -d 'Print help'
 complete -c sx -n "__fish_sx_using_subcommand rm" -s V -l version -d 'Print version'
 complete -c sx -n "__fish_sx_using_subcommand init" -s f -l manifest -d 'Manifest to read [default: the nearest sx.toml from the working directory upward]' -r -F
@@ -122,7 +122,7 @@ complete -c sx -n "__fish_sx_using_subcommand init" -l log-format -d 'Log line f
 json\t''"
 complete -c sx -n "__fish_sx_using_subcommand init" -l no-manifest -d 'Do not write a starter sx.toml in the working directory'
 complete -c sx -n "__fish_sx_using_subcommand init" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
-complete -c sx -n "__fish_sx_using_subcommand init" -s q -l quiet -d 'Only errors on stderr'
+complete -c sx -n "__fish_sx_using_subcommand init" -s q -l quiet -d 'Only errors on stderr (with --log-format json, the audit lines too: they are its point)'
 complete -c sx -n "__fish_sx_using_subcommand init" -s h -l help -d 'Print help'
 complete -c sx -n "__fish_sx_using_subcommand init" -s V -l version -d 'Print version'
 complete -c sx -n "__fish_sx_using_subcommand completions" -s f -l manifest -d 'Manifest to read [default: the nearest sx.toml from the working directory upward]' -r -F
@@ -130,7 +130,7 @@ complete -c sx -n "__fish_sx_using_subcommand completions" -s p -l profile -d 'P
 complete -c sx -n "__fish_sx_using_subcommand completions" -l log-format -d 'Log line format; json gives one audit line per resolved reference' -r -f -a "text\t''
 json\t''"
 complete -c sx -n "__fish_sx_using_subcommand completions" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); values are never logged'
-complete -c sx -n "__fish_sx_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
+complete -c sx -n "__fish_sx_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr (with --log-format json, the audit lines too: they are its point)'
 complete -c sx -n "__fish_sx_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c sx -n "__fish_sx_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c sx -n "__fish_sx_using_subcommand help; and not __fish_seen_subcommand_from exec get export check ls set rm init completions help" -f -a "exec" -d 'Resolve the manifest and run a command with the secrets injected'

@@ -88,7 +88,7 @@ pub struct Global {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
-    /// Only errors on stderr
+    /// Only errors on stderr (with --log-format json, the audit lines too: they are its point)
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 

@@ -187,7 +187,8 @@ impl<'m> Planner<'m> {
         };
         if let Some(name) = profile.filter(|n| !m.profiles.iter().any(|pr| pr.name == *n)) {
             let known: Vec<_> = m.profiles.iter().map(|pr| pr.name.as_str()).collect();
-            p.diags.push(Diagnostic {
+            // -p / SX_PROFILE is command-line input: a usage error, as without a manifest.
+            p.cli_diags.push(Diagnostic {
                 message: format!("no profile `{}` in the manifest", escape(name)),
                 span: None,
                 hint: Some(if known.is_empty() {
@@ -634,9 +635,10 @@ impl<'m> Planner<'m> {
             self.diags.append(&mut self.cli_diags);
             return Err(usage_error(self.diags));
         }
-        // In file order, as a reader goes through the manifest.
+        // In file order, as a reader goes through the manifest; command-line problems last.
         self.diags
             .sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.start));
+        self.diags.append(&mut self.cli_diags);
         match manifest {
             Some(m) => Err(Error::Manifest(Box::new(ManifestErrors {
                 path: m.path.clone(),

@@ -168,6 +168,15 @@ fn profiles_overlay_the_base_tables() {
     let o = sb.run(["-p", "nope", "exec", "--", "true"]);
     assert_eq!(code(&o), 125);
     assert!(stderr(&o).contains("no profile `nope`"), "{}", stderr(&o));
+    // A usage error (2) for the other commands, with a manifest or without one.
+    let o = sb.run(["-p", "nope", "check"]);
+    assert_eq!(
+        (code(&o), stderr(&o).as_str()),
+        (
+            2,
+            "error: no profile `nope` in the manifest\nhint: defined profiles: staging\n"
+        )
+    );
     assert!(
         stderr(&o).contains("defined profiles: staging"),
         "{}",
