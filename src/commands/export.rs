@@ -12,13 +12,27 @@ use crate::plan::Planner;
 pub fn run(g: &Global, format: ExportFormat, timeout: Duration) -> Result<u8, Error> {
     // Checked first: no secret is fetched for an export that has nowhere to go.
     let github_env = match format {
-        ExportFormat::Github => Some(std::env::var_os("GITHUB_ENV").ok_or_else(|| {
-            Error::Usage {
+        ExportFormat::Github => {
+            let path = std::env::var_os("GITHUB_ENV").ok_or_else(|| Error::Usage {
                 message: "GITHUB_ENV is not set: --format github runs inside a GitHub Actions step"
                     .into(),
                 hint: Some("elsewhere use --format dotenv or shell".into()),
-            }
-        })?),
+            })?;
+            // The runner makes this file for every step: opened now, before any fetch.
+            let file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .map_err(|e| {
+                    Error::io(
+                        format!(
+                            "cannot open $GITHUB_ENV (`{}`)",
+                            crate::manifest::reference::escape(&path.to_string_lossy())
+                        ),
+                        e,
+                    )
+                })?;
+            Some(file)
+        }
         _ => None,
     };
     let manifest = require_manifest(g)?;
@@ -87,7 +101,10 @@ pub fn run(g: &Global, format: ExportFormat, timeout: Duration) -> Result<u8, Er
             }
         }
         ExportFormat::Github => {
-            return github(&texts(&vars)?, github_env.as_deref().unwrap_or_default());
+            let Some(file) = github_env else {
+                unreachable!("opened above for --format github");
+            };
+            return github(&texts(&vars)?, file);
         }
     }
     print(out)
@@ -136,7 +153,7 @@ fn command_data(v: &str) -> String {
 
 /// Masks every line of every value in the job log, then appends the variables to the file
 /// GitHub Actions names in `$GITHUB_ENV`, each with a delimiter that is not in the value.
-fn github(vars: &[(&str, &str, bool)], path: &std::ffi::OsStr) -> Result<u8, Error> {
+fn github(vars: &[(&str, &str, bool)], mut f: std::fs::File) -> Result<u8, Error> {
     let mut stdout = std::io::stdout().lock();
     let mut block = String::new();
     for (k, v, secret) in vars {
@@ -155,10 +172,6 @@ fn github(vars: &[(&str, &str, bool)], path: &std::ffi::OsStr) -> Result<u8, Err
         };
         block.push_str(&format!("{k}<<{delim}\n{v}\n{delim}\n"));
     }
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .map_err(|e| Error::io("cannot open $GITHUB_ENV", e))?;
     f.write_all(block.as_bytes())
         .map_err(|e| Error::io("cannot write $GITHUB_ENV", e))?;
     use zeroize::Zeroize;

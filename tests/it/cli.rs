@@ -280,6 +280,21 @@ fn export_github_outside_actions_is_a_usage_error_before_any_fetch() {
         "{}",
         stderr(&o)
     );
+
+    // A $GITHUB_ENV that cannot be opened fails before any fetch too, naming the path.
+    let mut sb = sb;
+    let missing = sb.path().join("no-such-dir/github_env");
+    sb.env("GITHUB_ENV", missing.to_str().expect("utf8"));
+    let o = sb.run(["export", "--format", "github"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: cannot open $GITHUB_ENV (`{}`): No such file or directory (os error 2)\n",
+            missing.display()
+        )
+    );
+    assert_eq!(stdout(&o), "", "no ::add-mask:: lines either");
 }
 
 #[test]
