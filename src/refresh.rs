@@ -28,6 +28,10 @@ pub struct RefreshJob {
     pub run_dir: Option<PathBuf>,
     /// The values the command was started with.
     pub current: Vec<Resolved>,
+    /// Variables sx read its own credentials from: kept from the command on a restart too.
+    pub consumed: Vec<String>,
+    /// The command and its arguments, for the size check of a new environment.
+    pub command: Vec<std::ffi::OsString>,
 }
 
 fn key(r: &Resolved) -> (String, bool) {
@@ -157,6 +161,14 @@ impl RefreshJob {
                 }
             }
         }
+        // As at the first start: sx's own credentials stay with sx unless the manifest
+        // passes them on, and the whole must fit what the kernel takes.
+        for name in &self.consumed {
+            if !fresh.iter().any(|r| &r.name == name) {
+                env.remove(name);
+            }
+        }
+        env.check_total(&self.command)?;
         Ok(env)
     }
 }

@@ -140,6 +140,8 @@ pub fn run(g: &Global, args: &ExecArgs) -> Result<u8, Error> {
         clean_env: args.clean_env,
         run_dir: run_dir.as_ref().map(|d| d.path().to_path_buf()),
         current,
+        consumed: consumed.clone(),
+        command: args.command.clone(),
     });
     let keeper = (upkeep || refresh.is_some()).then(|| Keeper::start(rt, providers, refresh));
     let mut env = env;

@@ -1267,3 +1267,50 @@ fn kv_v1_set_ls_rm_round_trip() {
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("no such secret"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_command_restarted_by_refresh_still_does_not_get_the_vault_token() {
+    let Some(bao) = Bao::get() else { return };
+    bao.ok(&["kv", "put", "secret/refreshed", "token=kv-value"]);
+    let sb = sandbox(&bao, Some("root"));
+    let rotating = sb.write("rotating", "one");
+    sb.manifest(&format!(
+        "[env]\nA = \"vault://secret/refreshed#token\"\nB = \"file://{}\"\n",
+        rotating.display()
+    ));
+    let job = sb.script(
+        "job.sh",
+        "echo \"start $A $B ${VAULT_TOKEN:-no-token}\" >> \"$OUT/log\"\ntrap 'exit 0' TERM\nwhile :; do sleep 0.05; done",
+    );
+    let mut args: Vec<std::ffi::OsString> = ["exec", "--refresh", "200ms", "--"]
+        .iter()
+        .map(Into::into)
+        .collect();
+    args.push(job.into_os_string());
+    let sx = sb
+        .sx(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let log = || std::fs::read_to_string(sb.out().join("log")).unwrap_or_default();
+    assert!(wait_for(Duration::from_secs(10), || log()
+        .contains("start kv-value one")));
+    std::fs::write(&rotating, "two").expect("write");
+    assert!(
+        wait_for(Duration::from_secs(10), || log().contains("two")),
+        "{}",
+        log()
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(sx.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("kill");
+    let out = sx.wait_with_output().expect("wait");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        log(),
+        "start kv-value one no-token\nstart kv-value two no-token\n"
+    );
+}
