@@ -31,8 +31,11 @@ pub fn init(g: &Global) {
     };
     let mut filter = Targets::new().with_target("sx", own).with_default(deps);
     if g.log_format == LogFormat::Json {
-        // The audit lines are the point of the JSON format: keep them at any verbosity.
-        filter = filter.with_target("sx::audit", LevelFilter::INFO.max(own));
+        // The audit lines are the point of the JSON format: keep them at any verbosity; and
+        // the final error is always told, whatever SX_LOG says.
+        filter = filter
+            .with_target("sx::audit", LevelFilter::INFO.max(own))
+            .with_target("sx::error", LevelFilter::ERROR);
     }
     let ansi = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::io::IsTerminal::is_terminal(&std::io::stderr());

@@ -341,7 +341,10 @@ fn audit_lines_name_entries_never_values() {
     );
     // A resolve error's hints are inside its message; only a top-level hint is a field.
     assert!(error.get("hint").is_none(), "{error}");
-    let o = sb.run(["--log-format", "json", "get", "canary"]);
+    // Even with logging turned off, the error is told.
+    let mut quiet = local_sandbox();
+    quiet.env("SX_LOG", "off");
+    let o = quiet.run(["--log-format", "json", "get", "canary"]);
     assert_eq!(code(&o), 2);
     let line: serde_json::Value = serde_json::from_str(stderr(&o).trim()).expect("one JSON line");
     assert_eq!(
