@@ -84,6 +84,15 @@ pub fn rm(g: &Global, reference: &str, force: bool) -> Result<u8, Error> {
             (e, _) => e,
         })?;
     }
+    if matches!(config, ProviderConfig::GcpSm(_)) {
+        // What would be destroyed is known now: refuse a bad one before any login.
+        crate::provider::gcp_sm::check_removal(&r.path, version.as_deref()).map_err(|e| {
+            Error::Usage {
+                message: e.message,
+                hint: e.hint,
+            }
+        })?;
+    }
     let (provider, rt) = connect(&config)?;
     let done = match &provider {
         Provider::GcpSm(p) => rt.block_on(p.remove(&r.path, version.as_deref())),

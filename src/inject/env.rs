@@ -89,25 +89,9 @@ impl ChildEnv {
             .iter()
             .map(|(k, v)| k.len() + v.len() + 2 + pointer)
             .sum();
-        // The kernel also copies the program's path (the longest the PATH search can try)
-        // and the two NULL pointers ending argv and envp.
-        let program = argv.first().map_or(0, |p| p.len());
-        let filename = if argv.first().is_some_and(|p| p.as_bytes().contains(&b'/')) {
-            program
-        } else {
-            let path = self
-                .vars
-                .iter()
-                .find(|(k, _)| k == "PATH")
-                .map(|(_, v)| v.as_bytes());
-            let longest_dir = path
-                .unwrap_or(b"/usr/local/bin")
-                .split(|b| *b == b':')
-                .map(|d| d.len().max(1))
-                .max()
-                .unwrap_or(1);
-            longest_dir + 1 + program
-        } + 1;
+        // The kernel also copies the path of the program it runs (found as the PATH search
+        // will find it) and the two NULL pointers ending argv and envp.
+        let filename = argv.first().map_or(0, |p| self.program_path_len(p)) + 1;
         let args: usize =
             argv.iter().map(|a| a.len() + 1 + pointer).sum::<usize>() + filename + 2 * pointer;
         if env + args > limit {
@@ -120,6 +104,25 @@ impl ChildEnv {
             });
         }
         Ok(())
+    }
+
+    /// The length of the path execve will be given for `program`: itself when it names a
+    /// path, else the first file of that name in the command's PATH (the search sx does).
+    fn program_path_len(&self, program: &OsStr) -> usize {
+        let bytes = program.as_bytes();
+        if bytes.contains(&b'/') || bytes.is_empty() {
+            return bytes.len();
+        }
+        let path = self
+            .vars
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map_or(&b"/usr/local/bin:/usr/bin:/bin"[..], |(_, v)| v.as_bytes());
+        path.split(|b| *b == b':')
+            .map(|dir| if dir.is_empty() { &b"."[..] } else { dir })
+            .map(|dir| std::path::Path::new(OsStr::from_bytes(dir)).join(program))
+            .find(|candidate| candidate.is_file())
+            .map_or(bytes.len(), |found| found.as_os_str().len())
     }
 
     pub fn vars(&self) -> &[(OsString, OsString)] {

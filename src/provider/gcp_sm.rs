@@ -127,6 +127,29 @@ pub fn check_path(path: &str) -> Result<(), (String, Option<String>)> {
     })
 }
 
+/// The version name an `sx rm` of `path` (and `?version=`) acts on; refuses `latest`, an
+/// alias whose target would be a guess, and a path and query that both give a version.
+pub fn check_removal(path: &str, version: Option<&str>) -> Result<String, ProviderError> {
+    let name =
+        version_name(path, version).map_err(|m| ProviderError::new(ErrorKind::Malformed, m))?;
+    let v = name.rsplit_once("/versions/").map_or("latest", |(_, v)| v);
+    if (version.is_some() || names_version(path)) && v == "latest" {
+        // Destroying "whatever is latest" is a guess, and deleting the whole secret
+        // instead would lose every version.
+        return Err(ProviderError::new(
+            ErrorKind::Malformed,
+            format!(
+                "`{}`: `latest` is an alias, not a version to destroy",
+                escape(path)
+            ),
+        )
+        .hint(
+            "name the version number to destroy it, or leave the version out to delete the secret",
+        ));
+    }
+    Ok(name)
+}
+
 /// Whether `path` names one version (`P/S/V`, `.../versions/V`), not only the secret.
 pub fn names_version(path: &str) -> bool {
     let n = path.split('/').count();
@@ -417,19 +440,9 @@ impl GcpSm {
 
     /// Deletes the secret, or destroys one version when the path or `version` names it.
     pub async fn remove(&self, path: &str, version: Option<&str>) -> Result<(), ProviderError> {
-        let name =
-            version_name(path, version).map_err(|m| ProviderError::new(ErrorKind::Malformed, m))?;
-        let (secret, v) = name.rsplit_once("/versions/").unwrap_or((&name, "latest"));
+        let name = check_removal(path, version)?;
+        let (secret, _) = name.rsplit_once("/versions/").unwrap_or((&name, "latest"));
         let explicit = version.is_some() || names_version(path);
-        if explicit && v == "latest" {
-            // Destroying "whatever is latest" is a guess, and deleting the whole secret
-            // instead would lose every version.
-            return Err(ProviderError::new(
-                ErrorKind::Malformed,
-                format!("`{}`: `latest` is an alias, not a version to destroy", escape(path)),
-            )
-            .hint("name the version number to destroy it, or leave the version out to delete the secret"));
-        }
         if explicit {
             self.client
                 .destroy_secret_version()

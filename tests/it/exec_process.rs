@@ -727,24 +727,33 @@ fn an_environment_near_the_kernel_limit_is_refused_by_sx_or_runs_never_e2big() {
         sb.path().join("pad").display()
     ));
     sb.manifest(&manifest);
-    let run = |pad: usize| {
+    let run_with = |sb: &Sandbox, pad: usize| {
         sb.write("pad", "p".repeat(pad));
         sb.run(["exec", "--", "true"])
     };
+    let run = |pad: usize| run_with(&sb, pad);
     let refused = |o: &std::process::Output| {
         code(o) == 125 && stderr(o).contains("more than the kernel's limit")
     };
     // The smallest pad sx refuses, by bisection (sx's own check is monotonic in the size).
-    let (mut ok, mut bad) = (0usize, 120_000usize);
-    assert!(refused(&run(bad)), "{}", stderr(&run(bad)));
-    while bad - ok > 1 {
-        let mid = (ok + bad) / 2;
-        if refused(&run(mid)) {
-            bad = mid
-        } else {
-            ok = mid
+    let threshold = |sb: &Sandbox| {
+        let (mut ok, mut bad) = (0usize, 120_000usize);
+        assert!(
+            refused(&run_with(sb, bad)),
+            "{}",
+            stderr(&run_with(sb, bad))
+        );
+        while bad - ok > 1 {
+            let mid = (ok + bad) / 2;
+            if refused(&run_with(sb, mid)) {
+                bad = mid
+            } else {
+                ok = mid
+            }
         }
-    }
+        ok
+    };
+    let ok = threshold(&sb);
     // Just under it the command runs: the kernel accepts what sx lets through.
     for pad in ok.saturating_sub(40)..=ok {
         let o = run(pad);
@@ -755,4 +764,12 @@ fn an_environment_near_the_kernel_limit_is_refused_by_sx_or_runs_never_e2big() {
         );
         assert_success(&o);
     }
+
+    // A long PATH directory that does not hold the program costs only its place in PATH:
+    // the kernel copies the path it runs, not the longest one tried.
+    let mut long = sb;
+    let dir = format!("/nonexistent/{}", "d".repeat(3000));
+    let path = std::env::var("PATH").unwrap_or_default();
+    long.env("PATH", &format!("{dir}:{path}"));
+    assert_eq!(threshold(&long), ok - (dir.len() + 1));
 }

@@ -619,12 +619,29 @@ fn rm_of_a_pinned_version_destroys_only_that_version() {
     sb.manifest(&provider(&fake));
 
     // `latest` is an alias: neither a version to destroy nor a reason to delete the secret.
-    let o = sb.run(["rm", "gcp-sm://acme/s/latest"]);
-    assert_eq!(code(&o), 1);
+    for reference in ["gcp-sm://acme/s/latest", "gcp-sm://acme/s?version=latest"] {
+        let o = sb.run(["rm", reference]);
+        assert_eq!(code(&o), 2, "{reference}");
+        let path = reference
+            .trim_start_matches("gcp-sm://")
+            .split('?')
+            .next()
+            .unwrap_or("");
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "error: `{path}`: `latest` is an alias, not a version to destroy\n\
+                 hint: name the version number to destroy it, or leave the version out to delete the secret\n"
+            ),
+            "{reference}"
+        );
+    }
+    // A version in the path and in the query: refused before anything is sent.
+    let o = sb.run(["rm", "gcp-sm://acme/s/3?version=4"]);
+    assert_eq!(code(&o), 2);
     assert_eq!(
         stderr(&o),
-        "error: malformed: `acme/s/latest`: `latest` is an alias, not a version to destroy\n\
-         hint: name the version number to destroy it, or leave the version out to delete the secret\n"
+        "error: give the version in the path or in ?version=, not both\n"
     );
     assert!(fake.log().is_empty(), "{:?}", fake.log());
 
