@@ -652,14 +652,19 @@ impl<'m> Planner<'m> {
 
 /// Problems without a manifest line to point at, as one usage error.
 fn usage_error(diags: Vec<Diagnostic>) -> Error {
+    // Each problem with its own hint under it; the last hint is the error's own, which the
+    // caller prints after the message.
     let mut message = String::new();
-    let mut hint = None;
+    let mut hint: Option<String> = None;
     for (i, d) in diags.into_iter().enumerate() {
         if i > 0 {
+            if let Some(h) = hint.take() {
+                message.push_str(&format!("\nhint: {h}"));
+            }
             message.push_str("\nerror: ");
         }
         message.push_str(&d.message);
-        hint = hint.or(d.hint);
+        hint = d.hint;
     }
     Error::Usage { message, hint }
 }

@@ -31,6 +31,30 @@ pub struct RunDir {
     _lock: Option<fs::File>,
 }
 
+/// Renames `from` to `to`, failing if `to` exists (rename would replace an empty directory).
+fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
+    };
+    let (from, to) = (c(from)?, c(to)?);
+    // SAFETY: both are valid NUL-terminated paths; AT_FDCWD makes them relative to the cwd.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 /// Opens the run directory `path` itself, never through a symlink.
 fn open_dir(path: &Path) -> std::io::Result<fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
@@ -199,7 +223,7 @@ impl RunDir {
             .map_err(|e| Error::io(format!("cannot lock `{}`", shown(&dir.path)), e))?;
         dir._lock = Some(lock);
         let path = user.join(name);
-        fs::rename(&dir.path, &path)
+        rename_noreplace(&dir.path, &path)
             .map_err(|e| Error::io(format!("cannot create `{}`", shown(&path)), e))?;
         dir.path = path;
         Ok(dir)

@@ -309,8 +309,8 @@ fn berglas_references_in_the_environment_run_unchanged() {
     assert_eq!(code(&o), 125);
     let err = stderr(&o);
     assert!(
-        err.contains("environment variable BAD: `?destination=PATH` is not supported"),
-        "{err}"
+        err.contains("environment variable BAD: `?destination=PATH` is not supported: sx writes secret files only into its own private tmpfs directory\nhint: use ?destination=tempfile; the variable then holds the file's path\n"),
+        "each problem keeps its own hint: {err}"
     );
     assert!(
         err.contains("environment variable WORSE: `sm://acme` is not sm://PROJECT/SECRET"),
