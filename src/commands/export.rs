@@ -80,12 +80,19 @@ pub fn run(g: &Global, format: ExportFormat, timeout: Duration) -> Result<u8, Er
             }
         }
         ExportFormat::Json => {
-            let map: serde_json::Map<String, serde_json::Value> = texts(&vars)?
+            // One object, keys in manifest order like the other formats.
+            let members: Vec<String> = texts(&vars)?
                 .into_iter()
-                .map(|(k, v, _)| (k.to_owned(), serde_json::Value::String(v.to_owned())))
+                .map(|(k, v, _)| {
+                    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+                    format!("  {}: {}", quote(k), quote(v))
+                })
                 .collect();
-            out.extend(serde_json::to_vec_pretty(&map).unwrap_or_default());
-            out.push(b'\n');
+            if members.is_empty() {
+                out.extend(b"{}\n");
+            } else {
+                out.extend(format!("{{\n{}\n}}\n", members.join(",\n")).bytes());
+            }
         }
         ExportFormat::Gitlab => {
             for (k, v, _) in texts(&vars)? {

@@ -238,6 +238,11 @@ fn export_formats_quote_exactly_and_github_masks_only_secrets() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(v["TOK"], "it's \"$x\"\nline2");
     assert_eq!(v["LEVEL"], "info");
+    // In manifest order, as the other formats.
+    assert_eq!(
+        stdout(&o),
+        "{\n  \"TOK\": \"it's \\\"$x\\\"\\nline2\",\n  \"PCT\": \"p%25w \\\\n ${HOME} `id`\",\n  \"LEVEL\": \"info\"\n}\n"
+    );
 
     let o = sb.run(["export", "--format", "gitlab"]);
     assert_eq!(code(&o), 1);
