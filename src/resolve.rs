@@ -42,12 +42,20 @@ type FetchResult = Result<SecretValue, ProviderError>;
 /// leases and login tokens to renew and revoke).
 pub type Fetched = (Vec<(FetchResult, Duration)>, Vec<(usize, Provider)>);
 
-fn timed_out(name: &str, timeout: Duration) -> ProviderError {
+fn timed_out(name: &str, ty: crate::provider::ProviderType, timeout: Duration) -> ProviderError {
+    use crate::provider::ProviderType;
+    let hint = match ty {
+        // Local reads that hang are a file that never ends (a FIFO, a stuck mount).
+        ProviderType::File | ProviderType::Local => {
+            "raise the deadline with --timeout, or check the file: a FIFO or a hung mount blocks a read"
+        }
+        _ => "raise the deadline with --timeout, or check the network path to the provider",
+    };
     ProviderError::new(
         ErrorKind::Timeout,
         format!("no answer from provider `{name}` within {}", human(timeout)),
     )
-    .hint("raise the deadline with --timeout, or check the network path to the provider")
+    .hint(hint)
 }
 
 /// Fetches every read of the plan, each once, concurrently, within `timeout`.
@@ -89,7 +97,7 @@ pub async fn fetch_using(
                 match tokio::time::timeout_at(deadline, Provider::connect(&inst.config)).await {
                     Ok(Ok(p)) => own = Some(p),
                     Ok(Err(e)) => failure = Some(e),
-                    Err(_) => failure = Some(timed_out(&inst.name, timeout)),
+                    Err(_) => failure = Some(timed_out(&inst.name, inst.ty, timeout)),
                 }
             }
             let results: Vec<FetchResult> = match (reused.or(own.as_ref()), failure) {
@@ -98,7 +106,7 @@ pub async fn fetch_using(
                         Ok(r) => r,
                         Err(_) => requests
                             .iter()
-                            .map(|_| Err(timed_out(&inst.name, timeout)))
+                            .map(|_| Err(timed_out(&inst.name, inst.ty, timeout)))
                             .collect(),
                     }
                 }

@@ -320,7 +320,7 @@ fn a_file_that_never_answers_is_bounded_by_the_deadline() {
     let o = sb.run(["exec", "--timeout", "1s", "--", "true"]);
     assert_eq!(code(&o), 125);
     assert!(
-        stderr(&o).contains("timed out: no answer from provider `file` within 1s"),
+        stderr(&o).contains("timed out: no answer from provider `file` within 1s\n    hint: raise the deadline with --timeout, or check the file: a FIFO or a hung mount blocks a read\n"),
         "{}",
         stderr(&o)
     );
