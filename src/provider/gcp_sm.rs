@@ -157,9 +157,9 @@ pub fn names_version(path: &str) -> bool {
 }
 
 /// Retries what the service says is worth retrying: UNAVAILABLE (503), RESOURCE_EXHAUSTED
-/// (429) and transport failures; for calls that are safe to repeat (reads, lists), any 5xx
-/// too (INTERNAL, DEADLINE_EXCEEDED, a proxy's 502/504), which would add a version twice if
-/// repeated on a write.
+/// (429), and failures before the request was sent; for calls that are safe to repeat
+/// (reads, lists), any 5xx too (INTERNAL, DEADLINE_EXCEEDED, a proxy's 502/504) and a
+/// connection lost mid-call, which on a write could add a version twice.
 #[derive(Clone, Debug)]
 struct RetryBusy;
 
@@ -175,8 +175,8 @@ impl RetryPolicy for RetryBusy {
             error.status().map(|s| s.code),
             Some(Code::Unavailable | Code::ResourceExhausted)
         ) || matches!(error.http_status_code(), Some(429 | 503))
-            || (state.idempotent && server_error)
-            || error.is_io()
+            || (state.idempotent && (server_error || error.is_io()))
+            // Before the request left: safe for a write too.
             || error.is_transient_and_before_rpc();
         if busy {
             RetryResult::Continue(error)
