@@ -1038,9 +1038,12 @@ impl Vault {
                 }
             }
         }
-        if !self.logged_in || self.token_gone.load(std::sync::atomic::Ordering::Relaxed) {
+        if !self.logged_in {
             return;
         }
+        // A renewal refused with 403 means the token ended, or only that its policy lacks
+        // renew-self: revoking is still tried, and its failure then is no news.
+        let ended = self.token_gone.load(std::sync::atomic::Ordering::Relaxed);
         // Vault revokes a token's leases with it: kept leases need the token kept too.
         let kept = if held.is_empty() || revoke_leases {
             None
@@ -1071,6 +1074,11 @@ impl Vault {
         {
             Ok((s, _)) if s.is_success() => {
                 tracing::info!("revoked the vault token sx logged in with")
+            }
+            Ok((s, _)) if ended => {
+                tracing::debug!(
+                    "the vault token could not be revoked (vault answered {s}); it had ended"
+                );
             }
             Ok((s, _)) => tracing::warn!("cannot revoke the vault token: vault answered {s}"),
             Err(e) => tracing::warn!("cannot revoke the vault token: {e}"),
