@@ -101,20 +101,13 @@ impl Plan {
         for i in &self.imports {
             used[i.fetch] = true;
         }
-        // Renumber the reads that stay.
-        let mut new_index = vec![usize::MAX; self.fetches.len()];
-        let mut n = 0;
-        for (old, keep) in used.iter().enumerate() {
-            if *keep {
-                new_index[old] = n;
-                n += 1;
-            }
+        // Keep the reads still used, and renumber them.
+        let mut new_index = vec![usize::MAX; used.len()];
+        let fetches = std::mem::take(&mut self.fetches);
+        for (old, f) in fetches.into_iter().enumerate().filter(|(i, _)| used[*i]) {
+            new_index[old] = self.fetches.len();
+            self.fetches.push(f);
         }
-        let mut old = 0;
-        self.fetches.retain(|_| {
-            old += 1;
-            used[old - 1]
-        });
         for e in &mut self.entries {
             if let Source::Fetch { fetch, .. } = &mut e.source {
                 *fetch = new_index[*fetch];

@@ -198,25 +198,17 @@ pub fn assemble(
 /// Resolved values that cannot be environment variables (a NUL byte, more than the kernel
 /// takes in one variable), as entry failures.
 pub fn env_problems(outcome: &Outcome) -> Vec<EntryFailure> {
-    let mut probe = crate::inject::env::ChildEnv::default();
     outcome
         .entries
         .iter()
         .filter(|e| e.target == Target::Env)
         .filter_map(|e| {
-            let err = probe.set(&e.name, e.value.expose()).err()?;
-            let label = format!("env {}", e.name);
-            let message = err.to_string();
-            let message = message
-                .strip_prefix(&format!("{label}: "))
-                .unwrap_or(&message)
-                .to_owned();
-            let mut error = ProviderError::new(ErrorKind::Malformed, message);
-            error.hint = err.hint().map(str::to_owned);
+            let (message, hint) =
+                crate::inject::env::check_value(&e.name, e.value.expose()).err()?;
             Some(EntryFailure {
-                entry: label,
+                entry: format!("env {}", e.name),
                 reference: String::new(),
-                error,
+                error: ProviderError::new(ErrorKind::Malformed, message).hint(hint),
             })
         })
         .collect()

@@ -38,6 +38,7 @@ pub fn run(no_manifest: bool, manifest: Option<&Path>) -> Result<u8, Error> {
         .map_err(|e| Error::io(format!("cannot create `{}`", dir.display()), e))?;
 
     let identity = local::default_identity_path().map_err(Error::Provider)?;
+    let store = local::default_store_path().map_err(Error::Provider)?;
     let from_env = std::env::var_os(local::IDENTITY_VAR).is_some_and(|v| !v.is_empty())
         || std::env::var_os(local::IDENTITY_FILE_VAR).is_some_and(|v| !v.is_empty());
     if from_env {
@@ -48,19 +49,14 @@ pub fn run(no_manifest: bool, manifest: Option<&Path>) -> Result<u8, Error> {
         );
     } else if identity.exists() {
         note!("sx: identity exists: {}", identity.display());
-    } else if local::default_store_path()
-        .map_err(Error::Provider)?
-        .exists()
-    {
+    } else if store.exists() {
         // A new identity could never open a store made for another one.
         return Err(Error::Provider(
             ProviderError::new(
                 ErrorKind::Auth,
                 format!(
                     "the local store `{}` exists but its identity `{}` does not; a new identity could not open it",
-                    local::default_store_path()
-                        .map_err(Error::Provider)?
-                        .display(),
+                    store.display(),
                     identity.display()
                 ),
             )
@@ -78,7 +74,6 @@ pub fn run(no_manifest: bool, manifest: Option<&Path>) -> Result<u8, Error> {
         );
     }
 
-    let store = local::default_store_path().map_err(Error::Provider)?;
     if store.exists() {
         note!("sx: store exists: {}", store.display());
     } else {

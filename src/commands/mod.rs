@@ -119,13 +119,7 @@ fn split_location(s: &str) -> Result<(String, String), Error> {
 fn parse_reference(s: &str) -> Result<Reference, Error> {
     Reference::parse(s).map_err(|e| Error::Usage {
         message: format!("bad reference: {}", e.message),
-        // The manifest's plain `{ value = ... }` has no place on the command line.
-        hint: e.hint.map(|h| {
-            h.split("; for a plain value")
-                .next()
-                .unwrap_or(&h)
-                .to_owned()
-        }),
+        hint: e.hint,
     })
 }
 

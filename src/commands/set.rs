@@ -4,38 +4,14 @@ use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use crate::cli::Global;
-use crate::commands::{connect, parse_reference, provider_config, provider_for};
+use crate::commands::{connect, parse_reference, provider_config};
 use crate::error::Error;
-use crate::manifest::reference::Reference;
-use crate::provider::{Provider, ProviderConfig};
 use crate::secret::SecretValue;
-
-fn plain_name(r: &Reference) -> Result<(), Error> {
-    if r.fragment.is_some() || !r.query.is_empty() {
-        return Err(Error::Usage {
-            message: format!("`{r}`: a reference to write or delete takes no #field or ?query"),
-            hint: Some("name the whole secret, e.g. local://api-token".into()),
-        });
-    }
-    Ok(())
-}
 
 pub fn set(g: &Global, reference: &str, from_file: Option<&Path>) -> Result<u8, Error> {
     let r = parse_reference(reference)?;
-    plain_name(&r)?;
-    // Secret Manager versions cannot be rewritten: a write adds one.
-    if matches!(
-        provider_config(g, &r.scheme, Some(&r))?,
-        ProviderConfig::GcpSm(_)
-    ) && crate::provider::gcp_sm::names_version(&r.path)
-    {
-        return Err(Error::Usage {
-            message: format!("`{r}`: a version cannot be written, only added"),
-            hint: Some(
-                "name the secret without a version; `sx set` adds a new version to it".into(),
-            ),
-        });
-    }
+    let config = provider_config(g, &r.scheme, Some(&r))?;
+    config.ty().check_write(&r)?;
     let mut buf = Vec::new();
     match from_file {
         Some(p) => {
@@ -56,7 +32,7 @@ pub fn set(g: &Global, reference: &str, from_file: Option<&Path>) -> Result<u8, 
         }
     }
     let value = SecretValue::new(buf);
-    let (provider, rt) = provider_for(g, &r.scheme, Some(&r))?;
+    let (provider, rt) = connect(&config)?;
     let done = rt.block_on(provider.set(&r.path, value));
     rt.block_on(provider.release());
     done.map_err(Error::Provider)?;
@@ -67,37 +43,9 @@ pub fn set(g: &Global, reference: &str, from_file: Option<&Path>) -> Result<u8, 
 pub fn rm(g: &Global, reference: &str, force: bool) -> Result<u8, Error> {
     let r = parse_reference(reference)?;
     let config = provider_config(g, &r.scheme, Some(&r))?;
-    // Secret Manager names one version to destroy in the path or, as in reads, `?version=`.
-    let version = match r.query.as_slice() {
-        [(key, v)] if key == "version" && r.fragment.is_none() => Some(v.clone()),
-        _ => None,
-    };
-    if version.is_none() || !matches!(config, ProviderConfig::GcpSm(_)) {
-        plain_name(&r).map_err(|e| match (e, &version) {
-            (Error::Usage { message, .. }, Some(_)) => Error::Usage {
-                message,
-                hint: Some(
-                    "only gcp-sm deletes one version (`?version=N`); other providers delete the whole secret"
-                        .into(),
-                ),
-            },
-            (e, _) => e,
-        })?;
-    }
-    if matches!(config, ProviderConfig::GcpSm(_)) {
-        // What would be destroyed is known now: refuse a bad one before any login.
-        crate::provider::gcp_sm::check_removal(&r.path, version.as_deref()).map_err(|e| {
-            Error::Usage {
-                message: e.message,
-                hint: e.hint,
-            }
-        })?;
-    }
+    let version = config.ty().check_removal(&r)?;
     let (provider, rt) = connect(&config)?;
-    let done = match &provider {
-        Provider::GcpSm(p) => rt.block_on(p.remove(&r.path, version.as_deref())),
-        _ => rt.block_on(provider.remove(&r.path, force)),
-    };
+    let done = rt.block_on(provider.remove(&r.path, version.as_deref(), force));
     rt.block_on(provider.release());
     done.map_err(Error::Provider)?;
     note!("sx: removed {r}");

@@ -18,6 +18,30 @@ pub const OWN_VARIABLES: &[&str] = &[
 /// What `--clean-env` keeps from sx's environment.
 pub const CLEAN_KEEP: &[&str] = &["PATH", "HOME", "USER", "LANG", "TZ", "TERM"];
 
+/// Why `value` cannot be the environment variable `name`, and what to do instead: a NUL
+/// byte, or more than the kernel takes in one variable.
+pub fn check_value(name: &str, value: &[u8]) -> Result<(), (String, String)> {
+    if value.contains(&0) {
+        return Err((
+            "the value contains a NUL byte, which an environment variable cannot hold".into(),
+            format!(
+                "deliver it as a file: move the entry to [files.{name}] and read the path from ${name}"
+            ),
+        ));
+    }
+    if name.len() + 1 + value.len() + 1 > MAX_ONE {
+        return Err((
+            format!(
+                "the value is {} bytes, more than the kernel allows in one variable ({} bytes)",
+                value.len(),
+                MAX_ONE - name.len() - 2
+            ),
+            format!("deliver it as a file under [files.{name}]"),
+        ));
+    }
+    Ok(())
+}
+
 /// Linux refuses one `NAME=value` string longer than this (MAX_ARG_STRLEN) with E2BIG.
 const MAX_ONE: usize = 32 * 4096;
 
@@ -45,26 +69,10 @@ impl ChildEnv {
     /// Sets `name` to `value`, replacing an inherited value. Values with a NUL byte or too
     /// large for the kernel are refused here, before anything is started.
     pub fn set(&mut self, name: &str, value: &[u8]) -> Result<(), Error> {
-        if value.contains(&0) {
-            return Err(Error::Inject {
-                message: format!(
-                    "env {name}: the value contains a NUL byte, which an environment variable cannot hold"
-                ),
-                hint: Some(format!(
-                    "deliver it as a file: move the entry to [files.{name}] and read the path from ${name}"
-                )),
-            });
-        }
-        if name.len() + 1 + value.len() + 1 > MAX_ONE {
-            return Err(Error::Inject {
-                message: format!(
-                    "env {name}: the value is {} bytes, more than the kernel allows in one variable ({} bytes)",
-                    value.len(),
-                    MAX_ONE - name.len() - 2
-                ),
-                hint: Some(format!("deliver it as a file under [files.{name}]")),
-            });
-        }
+        check_value(name, value).map_err(|(message, hint)| Error::Inject {
+            message: format!("env {name}: {message}"),
+            hint: Some(hint),
+        })?;
         self.vars.retain(|(k, _)| k.as_bytes() != name.as_bytes());
         self.vars
             .push((OsString::from(name), OsString::from_vec(value.to_vec())));

@@ -77,9 +77,7 @@ impl Reference {
             return Err(err(
                 format!("`{}` is not a reference", escape(input)),
                 0,
-                Some(
-                    "a reference looks like SCHEME://PATH, e.g. `local://api-token`; for a plain value write { value = \"...\" }",
-                ),
+                Some("a reference looks like SCHEME://PATH, e.g. `local://api-token`"),
             ));
         };
         if !is_scheme_name(scheme) {

@@ -109,6 +109,46 @@ impl ProviderType {
             .or_else(|| request.pinned())
     }
 
+    /// Checks the reference `sx set` writes, before the value is read or anything is sent:
+    /// the whole secret, and for Secret Manager no version (versions are added, not written).
+    pub fn check_write(self, r: &Reference) -> Result<(), crate::error::Error> {
+        whole_secret(r, None)?;
+        if self == Self::GcpSm && gcp_sm::names_version(&r.path) {
+            return Err(crate::error::Error::Usage {
+                message: format!("`{r}`: a version cannot be written, only added"),
+                hint: Some(
+                    "name the secret without a version; `sx set` adds a new version to it".into(),
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks the reference `sx rm` deletes, before any login, and returns the one version
+    /// to destroy for the type that deletes single versions (Secret Manager: in the path or,
+    /// as in reads, `?version=`); other types delete whole secrets.
+    pub fn check_removal(self, r: &Reference) -> Result<Option<String>, crate::error::Error> {
+        let version = match r.query.as_slice() {
+            [(key, v)] if key == "version" && r.fragment.is_none() => Some(v.as_str()),
+            _ => None,
+        };
+        if self != Self::GcpSm || version.is_none() {
+            whole_secret(
+                r,
+                version.map(|_| {
+                    "only gcp-sm deletes one version (`?version=N`); other providers delete the whole secret"
+                }),
+            )?;
+        }
+        if self == Self::GcpSm {
+            gcp_sm::check_removal(&r.path, version).map_err(|e| crate::error::Error::Usage {
+                message: e.message,
+                hint: e.hint,
+            })?;
+        }
+        Ok(version.map(str::to_owned))
+    }
+
     /// Query keys a reference of this type may carry.
     pub fn query_keys(self) -> &'static [&'static str] {
         match self {
@@ -168,6 +208,20 @@ impl ProviderType {
     }
 }
 
+/// A reference to write or delete names a whole secret: no `#field`, no `?query`.
+fn whole_secret(r: &Reference, hint: Option<&str>) -> Result<(), crate::error::Error> {
+    if r.fragment.is_some() || !r.query.is_empty() {
+        return Err(crate::error::Error::Usage {
+            message: format!("`{r}`: a reference to write or delete takes no #field or ?query"),
+            hint: Some(
+                hint.unwrap_or("name the whole secret, e.g. local://api-token")
+                    .to_owned(),
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// A provider instance's settings, checked against its type's schema.
 #[derive(Clone, Debug)]
 pub enum ProviderConfig {
@@ -183,6 +237,20 @@ pub enum ProviderConfig {
 }
 
 impl ProviderConfig {
+    pub fn ty(&self) -> ProviderType {
+        match self {
+            Self::Local(_) => ProviderType::Local,
+            Self::Env => ProviderType::Env,
+            Self::File => ProviderType::File,
+            Self::AwsSm(_) => ProviderType::AwsSm,
+            Self::AwsSsm(_) => ProviderType::AwsSsm,
+            Self::Vault(_) => ProviderType::Vault,
+            Self::GcpSm(_) => ProviderType::GcpSm,
+            Self::Op(_) => ProviderType::Op,
+            Self::AzureKv(_) => ProviderType::AzureKv,
+        }
+    }
+
     /// Reads the settings of an instance of type `ty` (the `type` key already removed).
     /// Relative paths are taken from `base_dir`, the manifest's folder.
     pub fn from_settings(
@@ -481,13 +549,19 @@ impl Provider {
     }
 
     /// Deletes `path`; `force` skips a recovery window where the provider has one.
-    pub async fn remove(&self, path: &str, force: bool) -> Result<(), ProviderError> {
+    /// `version`: the one version to destroy, from [`ProviderType::check_removal`].
+    pub async fn remove(
+        &self,
+        path: &str,
+        version: Option<&str>,
+        force: bool,
+    ) -> Result<(), ProviderError> {
         match self {
             Self::Local(p) => p.remove(path),
             Self::AwsSm(p) => p.remove(path, force).await,
             Self::AwsSsm(p) => p.remove(path).await,
             Self::Vault(p) => p.remove(path, force).await,
-            Self::GcpSm(p) => p.remove(path, None).await,
+            Self::GcpSm(p) => p.remove(path, version).await,
             Self::Env(_) | Self::File(_) | Self::Op(_) | Self::AzureKv(_) => {
                 Err(self.unsupported("deleting"))
             }
@@ -589,22 +663,22 @@ pub fn credential(value: &str, what: &str) -> Result<SecretValue, ProviderError>
 }
 
 impl Provider {
-    fn type_name(&self) -> &'static str {
+    fn ty(&self) -> ProviderType {
         match self {
-            Self::Local(_) => "local",
-            Self::Env(_) => "env",
-            Self::File(_) => "file",
-            Self::AwsSm(_) => "aws-sm",
-            Self::AwsSsm(_) => "aws-ssm",
-            Self::Vault(_) => "vault",
-            Self::GcpSm(_) => "gcp-sm",
-            Self::Op(_) => "op",
-            Self::AzureKv(_) => "azure-kv",
+            Self::Local(_) => ProviderType::Local,
+            Self::Env(_) => ProviderType::Env,
+            Self::File(_) => ProviderType::File,
+            Self::AwsSm(_) => ProviderType::AwsSm,
+            Self::AwsSsm(_) => ProviderType::AwsSsm,
+            Self::Vault(_) => ProviderType::Vault,
+            Self::GcpSm(_) => ProviderType::GcpSm,
+            Self::Op(_) => ProviderType::Op,
+            Self::AzureKv(_) => ProviderType::AzureKv,
         }
     }
 
     fn unsupported(&self, what: &str) -> ProviderError {
-        let ty = self.type_name();
+        let ty = self.ty().name();
         let hint = match self {
             Self::Op(_) => {
                 "manage 1Password items with 1Password itself (the app or `op`); sx reads them"
