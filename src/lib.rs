@@ -55,7 +55,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
             unsafe { std::env::remove_var(var) };
         }
     }
-    let cli = match Cli::try_parse_from(&args) {
+    let mut cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -66,6 +66,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
             };
         }
     };
+    // `-p ''` means no profile, as an empty SX_PROFILE does.
+    cli.global.profile = cli.global.profile.filter(|p| !p.is_empty());
     harden();
     QUIET.store(cli.global.quiet, std::sync::atomic::Ordering::Relaxed);
     logging::init(&cli.global);

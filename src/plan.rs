@@ -184,11 +184,18 @@ impl<'m> Planner<'m> {
             p.cli_diags.push(Diagnostic {
                 message: format!("no profile `{}` in the manifest", escape(name)),
                 span: None,
-                hint: Some(if known.is_empty() {
-                    "the manifest defines no [profiles.NAME] tables".into()
-                } else {
-                    format!("defined profiles: {}", known.join(", "))
-                }),
+                hint: Some(
+                    match crate::manifest::diag::did_you_mean(name, known.iter().copied()) {
+                        _ if known.is_empty() => {
+                            "the manifest defines no [profiles.NAME] tables".into()
+                        }
+                        Some(near) => format!(
+                            "did you mean `{near}`? defined profiles: {}",
+                            known.join(", ")
+                        ),
+                        None => format!("defined profiles: {}", known.join(", ")),
+                    },
+                ),
             });
         }
         p.plan_layers(m, profile, entries);

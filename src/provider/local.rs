@@ -380,7 +380,8 @@ impl LocalStore {
             None => Err(ProviderError::new(
                 ErrorKind::NotFound,
                 format!("no secret `{}` in the local store", escape(name)),
-            )),
+            )
+            .hint("`sx ls local://` lists the names")),
         }
     }
 }

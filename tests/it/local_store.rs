@@ -76,7 +76,13 @@ fn init_set_get_exec_rm_round_trip_binary_safe() {
         stderr(&o)
     );
     let o = sb.run(["rm", "local://app/token"]);
-    assert_eq!(code(&o), 1);
+    assert_eq!(
+        (code(&o), stderr(&o).as_str()),
+        (
+            1,
+            "error: not found: no secret `app/token` in the local store\nhint: `sx ls local://` lists the names\n"
+        )
+    );
 }
 
 #[test]

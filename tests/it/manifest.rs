@@ -177,6 +177,15 @@ fn profiles_overlay_the_base_tables() {
             "error: no profile `nope` in the manifest\nhint: defined profiles: staging\n"
         )
     );
+    let o = sb.run(["-p", "stagng", "check"]);
+    assert_eq!(
+        stderr(&o),
+        "error: no profile `stagng` in the manifest\nhint: did you mean `staging`? defined profiles: staging\n"
+    );
+    // An empty -p is no profile, as an empty SX_PROFILE is.
+    sb.env("SX_PROFILE", "");
+    assert_success(&sb.run(["-p", "", "exec", "--", "sh", "-c", job]));
+    assert_eq!(sb.read_out("v"), b"prod|info");
     assert!(
         stderr(&o).contains("defined profiles: staging"),
         "{}",
